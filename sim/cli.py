@@ -1,0 +1,99 @@
+"""Command line: `python -m sim simulate|plan|validate FILE` (docs/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from .engine import DEFAULT_TRIALS, SimulationResult, simulate
+from .models import Scenario, load_scenario
+from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (try --help)\n")
+
+
+def _fmt(value: float | None, metric: str = "customers") -> str:
+    if value is None:
+        return "n/a"
+    if metric == "bookings":
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if value != int(value) else f"{int(value):,}"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in rows
+    )
+
+
+def render_simulation(r: SimulationResult) -> str:
+    m = r.metric
+    rows = [["", "chance to hit", "target", "expected", "P10", "P50", "P90"]]
+    for label, o in [("Total", r.total), *((k.capitalize(), v) for k, v in r.owners.items())]:
+        rows.append([label, f"{o.p_hit:.1%}", _fmt(o.target, m), _fmt(o.mean, m),
+                     _fmt(o.p10, m), _fmt(o.p50, m), _fmt(o.p90, m)])
+    funnels = [
+        f"  {s.name} ({s.owner}): "
+        + " -> ".join(f"{st} {_fmt(round(v, 1))}" for st, v in zip(s.stages, s.expected, strict=True))
+        for s in r.sources
+    ]
+    return (
+        f"{r.scenario} ({r.quarter}): {m}, {r.trials:,} trials, seed {r.seed}\n"
+        f"{_table(rows)}\n\nExpected count at each stage:\n" + "\n".join(funnels)
+    )
+
+
+def render_plan(r: PlanResult) -> str:
+    pct = f"{r.confidence:.0%}"
+    rows = [["Owner", "target", "chance now", "committed", "needed on average", f"needed {pct} sure"]]
+    for o in r.owners.values():
+        unit = f" {o.first_stage}" if o.first_stage else ""
+        rows.append([o.owner.capitalize(), _fmt(o.target, r.metric), f"{o.p_hit:.1%}",
+                     f"{_fmt(o.committed_volume)}{unit}", _fmt(o.needed_volume_expected),
+                     _fmt(o.needed_volume_at_confidence)])
+    notes = [o.note for o in r.owners.values() if o.note]
+    return (
+        f"{r.scenario} ({r.quarter}): first-stage volume each owner needs for its share\n"
+        + _table(rows) + ("\n" + "\n".join(notes) if notes else "")
+    )
+
+
+def _emit(result: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    print(json.dumps(result.to_dict(), indent=2) if as_json else render(result))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _Parser(prog="python -m sim", description="Pipeline Pact: what-if SLA simulator")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p_sim = sub.add_parser("simulate", help="chance of hitting the number")
+    p_sim.add_argument("file")
+    p_sim.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
+    p_sim.add_argument("--seed", type=int, default=0)
+    p_sim.add_argument("--json", action="store_true")
+    p_plan = sub.add_parser("plan", help="first-stage volume each owner needs")
+    p_plan.add_argument("file")
+    p_plan.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE)
+    p_plan.add_argument("--json", action="store_true")
+    p_val = sub.add_parser("validate", help="check a scenario file")
+    p_val.add_argument("file")
+    args = parser.parse_args(argv)
+    try:
+        scenario: Scenario = load_scenario(args.file)
+        if args.command == "simulate":
+            _emit(simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation)
+        elif args.command == "plan":
+            _emit(plan(scenario, confidence=args.confidence), args.json, render_plan)
+        else:
+            print(f"ok: {scenario.name} ({scenario.quarter}), {len(scenario.sources)} sources")
+    except ValueError as exc:  # ScenarioError and friends: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

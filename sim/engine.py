@@ -1,0 +1,303 @@
+"""Monte Carlo engine: every trial draws a whole quarter of every source's funnel.
+
+How a source is drawn (docs/engine.md has the derivation):
+- Thinning composes: Bin(Bin(n, a), b) ~ Bin(n, a*b), Poisson(l) thinned by p ~ Poisson(l*p),
+  and a gamma-mixed Poisson (negbin) thinned by p is negbin with the mean scaled. So every
+  rate known exactly folds into the volume law in closed form.
+- An uncertain rate Beta(a, b) is drawn once per trial and applied to every lead in that
+  trial; marginally the count moves from k to Beta-binomial(k, a, b). Chaining those
+  transitions gives the exact law of the source's wins.
+- Each trial then takes its wins from that exact law by inverse CDF of one uniform per source
+  (common random numbers): moving a slider moves every trial's outcome the same way.
+Sources too large to tabulate are drawn directly: volume by inverse CDF, uncertain rates by
+the Beta inverse CDF, then a binomial draw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from .models import OWNERS, DealSize, Owner, Scenario, ScenarioError, Source, Volume
+
+DEFAULT_TRIALS = 50_000
+MIN_TRIALS = 100
+MAX_TRIALS = 5_000_000
+TABLE_CELLS = 4_000_000  # Beta-binomial transition entries above which a source is drawn directly
+TAIL = 1e-13  # probability mass left out of a tabulated law
+QUANTILES = (0.10, 0.50, 0.90)
+HIT_TOLERANCE = 1e-9
+BOOKINGS_STREAM = {"marketing": 0, "sales": 1}  # source i draws from stream 2 + i
+
+
+def volume_law(volume: Volume, thin: float = 1.0) -> Any:
+    """The scipy law of a first-stage volume thinned by a known probability."""
+    mean = volume.mean * thin
+    if volume.dist == "fixed":
+        return stats.binom(int(volume.mean), thin)
+    if volume.dist == "poisson":
+        return stats.poisson(mean)
+    shape = 1.0 / (volume.cv or 1.0) ** 2  # gamma-mixed Poisson: variance = m + (cv * m)^2
+    return stats.nbinom(shape, shape / (shape + mean))
+
+
+def _law_pmf(law: Any) -> np.ndarray:
+    """pmf of a discrete scipy law on 0..K, K leaving out at most TAIL of the mass."""
+    top = int(law.isf(TAIL)) + 1 if law.mean() > 0 else 0
+    if hasattr(law, "args") and law.dist.name == "binom":
+        top = min(top, int(law.args[0]))
+    pmf = law.pmf(np.arange(top + 1))
+    return pmf / pmf.sum()
+
+
+def _trim(pmf: np.ndarray) -> np.ndarray:
+    tail = np.cumsum(pmf[::-1])[::-1]
+    keep = max(int(np.searchsorted(-tail, -TAIL, side="right")), 1)
+    return pmf[:keep] / pmf[:keep].sum()
+
+
+def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """Law of the count after one uncertain step: k leads -> Beta-binomial(k, alpha, beta)."""
+    k = np.arange(len(pmf))
+    transition = stats.betabinom.pmf(k[None, :], k[:, None], alpha, beta)
+    return _trim(pmf @ transition)
+
+
+@lru_cache(maxsize=512)
+def _source_pmf_cached(source_json: str, max_cells: int) -> np.ndarray | None:
+    source = Source.model_validate_json(source_json)
+    known = math.prod(r.mean for r in source.rates if not r.uncertain)
+    pmf = _trim(_law_pmf(volume_law(source.volume, known)))
+    cells = 0
+    for rate in (r for r in source.rates if r.uncertain):
+        cells += len(pmf) ** 2
+        if cells > max_cells:
+            return None
+        pmf = beta_binomial_step(pmf, rate.alpha, rate.beta)
+    pmf.flags.writeable = False
+    return pmf
+
+
+def source_pmf(source: Source, max_cells: int = TABLE_CELLS) -> np.ndarray | None:
+    """Exact law of a source's wins as a pmf on 0..K, or None if too large to tabulate."""
+    return _source_pmf_cached(source.model_dump_json(), max_cells)
+
+
+def _inverse_cdf(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(pmf)
+    cdf /= cdf[-1]
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(pmf) - 1)
+
+
+def _draw_direct(source: Source, gen: np.random.Generator, trials: int) -> np.ndarray:
+    """Wins for a source too large to tabulate: volume and rates by inverse CDF, then binomial."""
+    law = volume_law(source.volume)
+    u = gen.random(trials)
+    if source.volume.dist == "fixed":
+        volume = np.full(trials, int(source.volume.mean))
+    else:
+        low = int(law.ppf(TAIL))
+        support = np.arange(low, int(law.isf(TAIL)) + 2)
+        volume = low + _inverse_cdf(law.pmf(support), u)
+    p = np.ones(trials)
+    for rate in source.rates:
+        p *= special.betaincinv(rate.alpha, rate.beta, gen.random(trials)) if rate.uncertain else rate.mean
+    return gen.binomial(volume, p)
+
+
+def draw_source_wins(
+    source: Source, rng: np.random.Generator | int, trials: int, max_cells: int = TABLE_CELLS
+) -> np.ndarray:
+    """Wins of one source in each trial (int64 array of length `trials`)."""
+    gen = np.random.default_rng(rng)
+    pmf = source_pmf(source, max_cells)
+    if pmf is None:
+        return _draw_direct(source, gen, trials)
+    return _inverse_cdf(pmf, gen.random(trials))
+
+
+def draw_bookings(wins: np.ndarray, deal: DealSize, rng: np.random.Generator | int) -> np.ndarray:
+    """Bookings of `wins` deals with Gamma sizes: a sum of w Gamma(k) deals is Gamma(w * k)."""
+    gen = np.random.default_rng(rng)
+    u = gen.random(len(wins))
+    if deal.cv == 0:
+        return wins * deal.mean
+    shape = 1.0 / deal.cv**2
+    scale = deal.mean * deal.cv**2
+    out = np.zeros(len(wins))
+    won = wins > 0
+    out[won] = scale * special.gammaincinv(wins[won] * shape, u[won])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Summary of one outcome's distribution against its target."""
+
+    target: float
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+    p_hit: float
+
+    @classmethod
+    def of(cls, values: np.ndarray, target: float) -> Outcome:
+        if values.dtype.kind in "iu":
+            cdf = np.cumsum(np.bincount(values)) / len(values)
+            qs = np.searchsorted(cdf, QUANTILES, side="left").astype(float)
+        else:
+            qs = np.quantile(values, QUANTILES, method="inverted_cdf")
+        return cls(
+            target=float(target),
+            mean=float(values.mean()),
+            p10=float(qs[0]),
+            p50=float(qs[1]),
+            p90=float(qs[2]),
+            p_hit=float(np.mean(values >= target - HIT_TOLERANCE)),
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "target": self.target,
+            "mean": self.mean,
+            "p10": self.p10,
+            "p50": self.p50,
+            "p90": self.p90,
+            "p_hit": self.p_hit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    name: str
+    owner: Owner
+    stages: tuple[str, ...]
+    expected: tuple[float, ...]
+    wins: Outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        wins = self.wins.to_dict()
+        del wins["target"], wins["p_hit"]
+        return {
+            "name": self.name,
+            "owner": self.owner,
+            "expected": dict(zip(self.stages, self.expected, strict=True)),
+            "wins": wins,
+        }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SimulationResult:
+    """What `simulate` returns; `to_dict()` is exactly the CLI's --json output."""
+
+    scenario: str
+    quarter: str
+    metric: str
+    trials: int
+    seed: int
+    total: Outcome
+    owners: dict[Owner, Outcome]
+    shares: dict[Owner, float]
+    sources: tuple[SourceResult, ...]
+    outcomes: np.ndarray = field(repr=False)
+    owner_outcomes: dict[Owner, np.ndarray] = field(repr=False)
+
+    @property
+    def p_hit(self) -> float:
+        return self.total.p_hit
+
+    @property
+    def p_hit_se(self) -> float:
+        """Monte Carlo standard error of P(hit)."""
+        return math.sqrt(self.total.p_hit * (1 - self.total.p_hit) / self.trials)
+
+    def distribution(self, bins: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(left edges, right edges, probability) of the outcome, for charts."""
+        if self.outcomes.dtype.kind in "iu":
+            prob = np.bincount(self.outcomes) / self.trials
+            values = np.arange(len(prob), dtype=float)
+            return values, values, prob
+        counts, edges = np.histogram(self.outcomes, bins=bins)
+        return edges[:-1], edges[1:], counts / self.trials
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "quarter": self.quarter,
+            "metric": self.metric,
+            "trials": self.trials,
+            "seed": self.seed,
+            **self.total.to_dict(),
+            "p_hit_se": self.p_hit_se,
+            "owners": {
+                o: {"share": self.shares[o], **self.owners[o].to_dict()} for o in OWNERS
+            },
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+def check_trials(trials: int) -> int:
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer):
+        raise ScenarioError(f"trials: must be a whole number (got {trials!r})")
+    if not MIN_TRIALS <= trials <= MAX_TRIALS:
+        raise ScenarioError(f"trials: must be between {MIN_TRIALS} and {MAX_TRIALS} (got {trials})")
+    return int(trials)
+
+
+def check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ScenarioError(f"seed: must be a whole number >= 0 (got {seed!r})")
+    return int(seed)
+
+
+def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) -> SimulationResult:
+    """Draw the scenario's quarter `trials` times; same scenario and seed give the same result."""
+    trials, seed = check_trials(trials), check_seed(seed)
+    streams = np.random.default_rng(seed).spawn(2 + len(scenario.sources))
+    wins = [
+        draw_source_wins(source, streams[2 + i], trials)
+        for i, source in enumerate(scenario.sources)
+    ]
+    owner_wins = {
+        o: sum((w for w, s in zip(wins, scenario.sources, strict=True) if s.owner == o),
+               np.zeros(trials, dtype=np.int64))
+        for o in OWNERS
+    }
+    if scenario.metric == "bookings":
+        assert scenario.deal_size is not None  # guaranteed by the model
+        owner_out = {
+            o: draw_bookings(owner_wins[o], scenario.deal_size, streams[BOOKINGS_STREAM[o]])
+            for o in OWNERS
+        }
+    else:
+        owner_out = owner_wins
+    total = owner_out["marketing"] + owner_out["sales"]
+    sources = tuple(
+        SourceResult(
+            name=s.name,
+            owner=s.owner,
+            stages=tuple(s.stages),
+            expected=tuple(s.expected_counts()),
+            wins=Outcome.of(w, math.inf),
+        )
+        for s, w in zip(scenario.sources, wins, strict=True)
+    )
+    return SimulationResult(
+        scenario=scenario.name,
+        quarter=scenario.quarter,
+        metric=scenario.metric,
+        trials=trials,
+        seed=seed,
+        total=Outcome.of(total, scenario.target),
+        owners={o: Outcome.of(owner_out[o], scenario.owner_target(o)) for o in OWNERS},
+        shares={o: scenario.share(o) for o in OWNERS},
+        sources=sources,
+        outcomes=total,
+        owner_outcomes=owner_out,
+    )

@@ -1,0 +1,301 @@
+"""Scenario file, schema v1: frozen pydantic models that validate every field.
+
+The models are the public contract of a plan (see docs/scenario.md). Unknown keys are
+rejected and every number is range-checked; `ScenarioError` carries messages that name the
+field path as the user wrote it (`sources[1].rates[2].mean`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy import stats
+
+Owner = Literal["marketing", "sales"]
+OWNERS: tuple[Owner, Owner] = ("marketing", "sales")
+
+MAX_VOLUME = 1_000_000
+MAX_EVIDENCE = 1_000_000
+MAX_SOURCES = 20
+MAX_STAGES = 10
+MAX_FILE_BYTES = 1_000_000
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (or one of its inputs) is invalid; the message names the field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Volume(_Frozen):
+    """First-stage volume of a source per quarter."""
+
+    mean: Annotated[float, Field(ge=0, le=MAX_VOLUME, description="Expected volume")]
+    dist: Literal["fixed", "poisson", "negbin"] = Field(
+        description="fixed: exactly `mean`; poisson: Poisson(mean); negbin: overdispersed"
+    )
+    cv: Annotated[float, Field(gt=0, le=5)] | None = Field(
+        default=None,
+        description="negbin only: coefficient of variation of the expected volume from "
+        "quarter to quarter (gamma mixing); variance = mean + (cv * mean)^2",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Volume:
+        if self.dist == "negbin" and self.cv is None:
+            raise ValueError("cv: required when dist is negbin")
+        if self.dist != "negbin" and self.cv is not None:
+            raise ValueError(f"cv: only used when dist is negbin (dist is {self.dist})")
+        if self.dist == "fixed" and self.mean != int(self.mean):
+            raise ValueError(f"mean: a fixed volume must be a whole number (got {self.mean:g})")
+        return self
+
+    @property
+    def variance(self) -> float:
+        if self.dist == "fixed":
+            return 0.0
+        if self.dist == "poisson":
+            return self.mean
+        return self.mean + (self.cv or 0.0) ** 2 * self.mean**2
+
+    def scaled(self, factor: float) -> Volume:
+        """The same law with its mean scaled (a fixed volume stays a whole number)."""
+        mean = self.mean * factor
+        if self.dist == "fixed":
+            mean = float(round(mean))
+        return self.model_copy(update={"mean": min(mean, MAX_VOLUME)})
+
+
+class Rate(_Frozen):
+    """Conversion rate of one step: known exactly, or Beta(mean * n, (1 - mean) * n)."""
+
+    mean: Probability
+    n: Annotated[float, Field(gt=0, le=MAX_EVIDENCE)] | None = Field(
+        default=None,
+        description="Evidence behind the rate, in leads seen (e.g. 57 of 100 converted: "
+        "mean 0.57, n 100). Omit for a rate known exactly.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Rate:
+        if self.n is not None and not 0 < self.mean < 1:
+            raise ValueError("mean: an uncertain rate (with n) must be strictly between 0 and 1")
+        return self
+
+    @property
+    def uncertain(self) -> bool:
+        return self.n is not None
+
+    @property
+    def alpha(self) -> float:
+        return self.mean * (self.n or 0.0)
+
+    @property
+    def beta(self) -> float:
+        return (1 - self.mean) * (self.n or 0.0)
+
+    def dist(self) -> Any:
+        """The frozen scipy Beta of an uncertain rate (None when the rate is known)."""
+        return None if self.n is None else stats.beta(self.alpha, self.beta)
+
+    def interval(self, level: float = 0.8) -> tuple[float, float]:
+        """Central credible interval; a known rate is its own interval."""
+        dist = self.dist()
+        if dist is None:
+            return (self.mean, self.mean)
+        lo, hi = dist.ppf([(1 - level) / 2, (1 + level) / 2])
+        return (float(lo), float(hi))
+
+
+class DealSize(_Frozen):
+    """Size of one won deal: Gamma with this mean and coefficient of variation."""
+
+    mean: Annotated[float, Field(gt=0, le=1e9)]
+    cv: Annotated[float, Field(ge=0, le=5)]
+
+
+class Source(_Frozen):
+    """One lead source: an owner, ordered stages, a first-stage volume, one rate per step."""
+
+    name: Name
+    owner: Owner
+    stages: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40)]],
+        Field(min_length=2, max_length=MAX_STAGES),
+    ]
+    volume: Volume
+    rates: list[Rate]
+
+    @model_validator(mode="after")
+    def _check(self) -> Source:
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError("stages: stage names must be unique")
+        if len(self.rates) != len(self.stages) - 1:
+            raise ValueError(
+                f"rates: {len(self.stages)} stages need {len(self.stages) - 1} rates "
+                f"(one per step), got {len(self.rates)}"
+            )
+        return self
+
+    @property
+    def win_probability(self) -> float:
+        """Expected share of first-stage volume that reaches the last stage."""
+        return math.prod(r.mean for r in self.rates)
+
+    def expected_counts(self) -> list[float]:
+        """Expected count at every stage (the deterministic funnel)."""
+        counts = [self.volume.mean]
+        for rate in self.rates:
+            counts.append(counts[-1] * rate.mean)
+        return counts
+
+    def step_labels(self) -> list[str]:
+        return [f"{a} → {b}" for a, b in zip(self.stages, self.stages[1:], strict=False)]
+
+
+class Scenario(_Frozen):
+    """A quarter's plan: target, split, deal size and sources (schema v1)."""
+
+    schema_version: Literal[1]
+    name: Name
+    quarter: Annotated[str, Field(pattern=r"^\d{4}-Q[1-4]$", description="e.g. 2027-Q1")]
+    metric: Literal["customers", "bookings"]
+    target: Annotated[float, Field(gt=0, le=1e12)]
+    marketing_share: Probability
+    deal_size: DealSize | None = None
+    sources: Annotated[list[Source], Field(min_length=1, max_length=MAX_SOURCES)]
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if self.metric == "bookings" and self.deal_size is None:
+            raise ValueError("deal_size: required when metric is bookings")
+        if self.metric == "customers" and self.target > 10_000_000:
+            raise ValueError("target: at most 10000000 customers")
+        names = [s.name for s in self.sources]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"sources[{i}].name: duplicate source name {name!r}")
+        return self
+
+    def share(self, owner: Owner) -> float:
+        return self.marketing_share if owner == "marketing" else 1 - self.marketing_share
+
+    def owner_target(self, owner: Owner) -> float:
+        return self.target * self.share(owner)
+
+    def owner_sources(self, owner: Owner) -> list[Source]:
+        return [s for s in self.sources if s.owner == owner]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _tidy_numbers(self.model_dump(mode="json", exclude_none=True))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _tidy_numbers(value: Any) -> Any:
+    """Write whole floats as integers so an exported file reads like the one written by hand."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _tidy_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy_numbers(v) for v in value]
+    return value
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('sources', 1, 'rates', 2, 'mean') -> 'sources[1].rates[2].mean'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _describe(error: Any) -> str:
+    path = field_path(tuple(p for p in error["loc"] if p not in ("function-after",)))
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key (not part of the scenario format)"
+    if kind == "missing":
+        return f"{path}: required field is missing"
+    if kind == "value_error":
+        text = msg.removeprefix("Value error, ")
+        head, sep, rest = text.partition(": ")
+        if sep and " " not in head:  # the validator named a field relative to this model
+            full = f"{path}.{head}" if path and not head.startswith("sources[") else head
+            return f"{full}: {rest}"
+        return f"{path}: {text}" if path else text
+    bounds = {"less_than_equal": "le", "greater_than_equal": "ge", "greater_than": "gt",
+              "less_than": "lt"}
+    words = {"le": "at most", "ge": "at least", "gt": "greater than", "lt": "less than"}
+    if kind in bounds:
+        key = bounds[kind]
+        msg = f"must be {words[key]} {error['ctx'][key]}"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+    return f"{path}: {msg[0].lower() + msg[1:]}{shown}" if path else msg
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad field, plus a count of the others."""
+    errors = exc.errors()
+    first = _describe(errors[0])
+    more = len(errors) - 1
+    return first if more == 0 else f"{first} (and {more} more problem{'s' * (more > 1)})"
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Validate a decoded JSON value as a scenario, raising ScenarioError on any problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError("scenario: the file must hold one JSON object")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(describe_validation_error(exc)) from None
+
+
+def scenario_from_json(text: str | bytes) -> Scenario:
+    """Parse scenario JSON text; size-capped, never evaluated."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"file: larger than {MAX_FILE_BYTES // 1000} kB; not a scenario file")
+    try:
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        raise ScenarioError("file: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"file: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    return parse_scenario(data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"file: {p} is larger than {MAX_FILE_BYTES // 1000} kB")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"file: cannot read {p}: {exc.strerror}") from None
+    return scenario_from_json(raw)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Pipeline Pact scenario, schema v1"
+    return schema
