@@ -1,0 +1,1 @@
+"""Streamlit glue shared by the pages (the only UI code outside app.py and pages/)."""

@@ -1,0 +1,27 @@
+"""Cached calls into sim for the pages: the same scenario never simulates twice."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sim import plan, scenario_from_json, simulate
+from sim.engine import SimulationResult
+from sim.plan import PlanResult
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_simulate(scenario_json: str, trials: int, seed: int) -> SimulationResult:
+    """Results are immutable, so one shared copy serves every session."""
+    return simulate(scenario_from_json(scenario_json), trials=trials, seed=seed)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_plan(scenario_json: str, confidence: float) -> PlanResult:
+    return plan(scenario_from_json(scenario_json), confidence=confidence)
+
+
+def fmt_outcome(value: float, metric: str) -> str:
+    """Customers with one decimal when fractional; bookings as whole currency units."""
+    if metric == "bookings":
+        return f"{value:,.0f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

@@ -1,0 +1,79 @@
+"""What every screen shares: page config, navigation, the working scenario, presentation mode.
+
+Session state names (documented in docs/app.md):
+- "scenario": the last valid working Scenario (never replaced by an invalid one);
+- "scenario_rev": bumped whenever a scenario is loaded, so editors re-read it;
+- "presentation": presentation mode on/off.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import streamlit as st
+
+from sim.models import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_FILE = ROOT / "examples" / "seed-sla.json"
+PAGES_DIR = ROOT / "pages"
+
+# Static CSS only (no user data): large headline numbers for a projector.
+_PRESENTATION_CSS = """
+<style>
+[data-testid="stMetricValue"] { font-size: 3.2rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
+</style>
+"""
+
+
+def page_label(path: Path) -> str:
+    """'pages/2_Compare.py' -> 'Compare' (the number only orders the navigation)."""
+    return re.sub(r"^\d+_", "", path.stem).replace("_", " ")
+
+
+def setup_page(title: str) -> None:
+    """Call first on every page: config, navigation, presentation toggle."""
+    st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
+    with st.sidebar:
+        st.markdown("### Pipeline Pact")
+        st.page_link(str(ROOT / "app.py"), label="Plan")
+        for page in sorted(PAGES_DIR.glob("*.py")):
+            st.page_link(str(page), label=page_label(page))
+        st.toggle(
+            "Presentation mode",
+            key="presentation",
+            help="Large numbers for a projector; hides the editing controls.",
+        )
+    if presentation_mode():
+        st.html(_PRESENTATION_CSS)
+
+
+def presentation_mode() -> bool:
+    return bool(st.session_state.get("presentation", False))
+
+
+def current_scenario() -> Scenario:
+    """The working scenario; the seed plan until the user loads or edits another."""
+    if "scenario" not in st.session_state:
+        st.session_state["scenario"] = load_scenario(SEED_FILE)
+        st.session_state["scenario_rev"] = 0
+    scenario: Scenario = st.session_state["scenario"]
+    return scenario
+
+
+def set_scenario(scenario: Scenario, *, reload_editors: bool = True) -> None:
+    """Replace the working scenario; editors re-read it unless they produced it."""
+    st.session_state["scenario"] = scenario
+    if reload_editors:
+        st.session_state["scenario_rev"] = st.session_state.get("scenario_rev", 0) + 1
+
+
+def scenario_rev() -> int:
+    return int(st.session_state.get("scenario_rev", 0))
+
+
+def md_text(text: str) -> str:
+    """User text made safe for st.markdown: markdown and HTML characters shown literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
