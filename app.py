@@ -46,8 +46,14 @@ with st.sidebar:
         format_func=lambda n: f"{n:,}",
         help="How many quarters the simulator draws. More is smoother but slower.",
     )
-    seed = st.number_input("Random seed", min_value=0, value=0, step=1, key="plan_seed",
-                           help="Same scenario and seed always give the same numbers.")
+    seed = st.number_input(
+        "Random seed",
+        min_value=0,
+        value=0,
+        step=1,
+        key="plan_seed",
+        help="Same scenario and seed always give the same numbers.",
+    )
 
 # ---- Widgets -> scenario (last good scenario kept on error) ----------------------------------
 editor.sync_widgets(scenario, shell.scenario_rev())
@@ -70,8 +76,11 @@ st.caption(
     f"{result.trials:,} simulated quarters"
 )
 cols = st.columns(4)
-cols[0].metric("Chance we hit the number", f"{result.p_hit:.0%}",
-               help="Share of simulated quarters that reach the target.")
+cols[0].metric(
+    "Chance we hit the number",
+    f"{result.p_hit:.0%}",
+    help="Share of simulated quarters that reach the target.",
+)
 for col, owner in zip(cols[1:3], ("marketing", "sales"), strict=True):
     o = result.owners[owner]
     col.metric(
@@ -93,7 +102,12 @@ cols[3].caption(
 # ---- How much volume each owner must commit ---------------------------------------------------
 confidence = st.slider(
     "How sure do you want to be?",
-    min_value=50, max_value=99, value=80, step=1, format="%d%%", key="plan_confidence",
+    min_value=50,
+    max_value=99,
+    value=80,
+    step=1,
+    format="%d%%",
+    key="plan_confidence",
     help="The volume each owner needs so that it delivers its share this often.",
 )
 needed = cached_plan(scenario.to_json(), confidence / 100)
@@ -109,8 +123,11 @@ for col, owner in zip(need_cols, ("marketing", "sales"), strict=True):
         st.metric(
             f"{owner.capitalize()} needs {stage}s to be {confidence}% sure",
             f"{op.needed_volume_at_confidence:,}",
-            delta=(f"{gap:,.0f} more than the {op.committed_volume:,.0f} committed" if gap > 0
-                   else f"{-gap:,.0f} fewer than the {op.committed_volume:,.0f} committed"),
+            delta=(
+                f"{gap:,.0f} more than the {op.committed_volume:,.0f} committed"
+                if gap > 0
+                else f"{-gap:,.0f} fewer than the {op.committed_volume:,.0f} committed"
+            ),
             delta_color="inverse",
             help=f"On average {op.needed_volume_expected:,} {stage}s reach the share; being "
             f"{confidence}% sure takes more because quarters vary.",
@@ -131,22 +148,41 @@ if not presenting:
     top = st.columns([2, 1, 2, 2])
     top[0].text_input("Scenario name", key="plan_name", max_chars=80)
     top[1].text_input("Quarter", key="plan_quarter", max_chars=7, help="Like 2027-Q1.")
-    top[2].radio("What the number counts", ["customers", "bookings"], key="plan_metric",
-                 horizontal=True, format_func=str.capitalize)
-    top[3].number_input("Target for the quarter", min_value=0.0, step=1.0, format="%.0f",
-                        key="plan_target",
-                        help="New customers, or bookings in currency, depending on the metric.")
+    top[2].radio(
+        "What the number counts",
+        ["customers", "bookings"],
+        key="plan_metric",
+        horizontal=True,
+        format_func=str.capitalize,
+    )
+    top[3].number_input(
+        "Target for the quarter",
+        min_value=0.0,
+        step=1.0,
+        format="%.0f",
+        key="plan_target",
+        help="New customers, or bookings in currency, depending on the metric.",
+    )
     st.slider(
-        "Marketing's share of the number", 0, 100, step=1, format="%d%%",
+        "Marketing's share of the number",
+        0,
+        100,
+        step=1,
+        format="%d%%",
         key="plan_marketing_share",
         help="The rest is sales-sourced: SDR cold calling and sellers' own prospecting.",
     )
     with st.expander("Deal size (used for bookings)", expanded=scenario.metric == "bookings"):
         d1, d2 = st.columns(2)
         d1.number_input("Average deal size", min_value=0.0, step=1000.0, key="plan_deal_mean")
-        d2.number_input("Deal size variation (CV)", min_value=0.0, max_value=5.0, step=0.1,
-                        key="plan_deal_cv",
-                        help="Standard deviation divided by the average; 0.6 is typical.")
+        d2.number_input(
+            "Deal size variation (CV)",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.1,
+            key="plan_deal_cv",
+            help="Standard deviation divided by the average; 0.6 is typical.",
+        )
 
     tabs = st.tabs([f"{s.name} · {s.owner}" for s in scenario.sources])
     for i, (tab, source) in enumerate(zip(tabs, scenario.sources, strict=True)):
@@ -154,7 +190,8 @@ if not presenting:
             v1, v2, v3 = st.columns([3, 2, 1])
             v1.slider(
                 f"{source.stages[0]}s per quarter",
-                0, max(1000, int(source.volume.mean * 3) // 100 * 100),
+                0,
+                max(1000, int(source.volume.mean * 3) // 100 * 100),
                 step=1,
                 key=f"plan_s{i}_volume",
                 help=f"How many {source.stages[0]}s {source.name} commits to this quarter.",
@@ -162,25 +199,31 @@ if not presenting:
             v2.selectbox(
                 "How the volume varies",
                 ["fixed", "poisson", "negbin"],
-                format_func={"fixed": "Exactly this many", "poisson": "Random around it",
-                             "negbin": "Random, with good and bad quarters"}.get,
+                format_func={
+                    "fixed": "Exactly this many",
+                    "poisson": "Random around it",
+                    "negbin": "Random, with good and bad quarters",
+                }.get,
                 key=f"plan_s{i}_dist",
             )
             if st.session_state.get(f"plan_s{i}_dist") == "negbin":
                 v3.number_input("Quarter-to-quarter CV", 0.01, 5.0, step=0.05, key=f"plan_s{i}_cv")
             for j, (label, rate) in enumerate(zip(source.step_labels(), source.rates, strict=True)):
                 r1, r2 = st.columns([3, 1])
-                r1.slider(f"{label} rate", 0, 100, step=1, format="%d%%",
-                          key=editor.rate_key(i, j))
+                r1.slider(f"{label} rate", 0, 100, step=1, format="%d%%", key=editor.rate_key(i, j))
                 r2.number_input(
-                    "Evidence (leads seen)", min_value=0, max_value=1_000_000, step=10,
+                    "Evidence (leads seen)",
+                    min_value=0,
+                    max_value=1_000_000,
+                    step=10,
                     key=editor.evidence_key(i, j),
                     help="How many leads this rate was measured on. 0 means known exactly; "
                     "fewer leads means a wider range of possible rates.",
                 )
                 lo, hi = rate.interval(0.8)
                 r1.caption(
-                    f"{rate.mean:.1%} · known exactly" if not rate.uncertain
+                    f"{rate.mean:.1%} · known exactly"
+                    if not rate.uncertain
                     else f"{rate.mean:.1%} · 80% range {lo:.0%}–{hi:.0%}"
                 )
 

@@ -29,7 +29,10 @@ def _fmt(value: float | None, metric: str = "customers") -> str:
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
         for r in rows
     )
 
@@ -38,11 +41,22 @@ def render_simulation(r: SimulationResult) -> str:
     m = r.metric
     rows = [["", "chance to hit", "target", "expected", "P10", "P50", "P90"]]
     for label, o in [("Total", r.total), *((k.capitalize(), v) for k, v in r.owners.items())]:
-        rows.append([label, f"{o.p_hit:.1%}", _fmt(o.target, m), _fmt(o.mean, m),
-                     _fmt(o.p10, m), _fmt(o.p50, m), _fmt(o.p90, m)])
+        rows.append(
+            [
+                label,
+                f"{o.p_hit:.1%}",
+                _fmt(o.target, m),
+                _fmt(o.mean, m),
+                _fmt(o.p10, m),
+                _fmt(o.p50, m),
+                _fmt(o.p90, m),
+            ]
+        )
     funnels = [
         f"  {s.name} ({s.owner}): "
-        + " -> ".join(f"{st} {_fmt(round(v, 1))}" for st, v in zip(s.stages, s.expected, strict=True))
+        + " -> ".join(
+            f"{st} {_fmt(round(v, 1))}" for st, v in zip(s.stages, s.expected, strict=True)
+        )
         for s in r.sources
     ]
     return (
@@ -53,16 +67,26 @@ def render_simulation(r: SimulationResult) -> str:
 
 def render_plan(r: PlanResult) -> str:
     pct = f"{r.confidence:.0%}"
-    rows = [["Owner", "target", "chance now", "committed", "needed on average", f"needed {pct} sure"]]
+    rows = [
+        ["Owner", "target", "chance now", "committed", "needed on average", f"needed {pct} sure"]
+    ]
     for o in r.owners.values():
         unit = f" {o.first_stage}" if o.first_stage else ""
-        rows.append([o.owner.capitalize(), _fmt(o.target, r.metric), f"{o.p_hit:.1%}",
-                     f"{_fmt(o.committed_volume)}{unit}", _fmt(o.needed_volume_expected),
-                     _fmt(o.needed_volume_at_confidence)])
+        rows.append(
+            [
+                o.owner.capitalize(),
+                _fmt(o.target, r.metric),
+                f"{o.p_hit:.1%}",
+                f"{_fmt(o.committed_volume)}{unit}",
+                _fmt(o.needed_volume_expected),
+                _fmt(o.needed_volume_at_confidence),
+            ]
+        )
     notes = [o.note for o in r.owners.values() if o.note]
     return (
         f"{r.scenario} ({r.quarter}): first-stage volume each owner needs for its share\n"
-        + _table(rows) + ("\n" + "\n".join(notes) if notes else "")
+        + _table(rows)
+        + ("\n" + "\n".join(notes) if notes else "")
     )
 
 
@@ -88,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         scenario: Scenario = load_scenario(args.file)
         if args.command == "simulate":
-            _emit(simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation)
+            _emit(
+                simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation
+            )
         elif args.command == "plan":
             _emit(plan(scenario, confidence=args.confidence), args.json, render_plan)
         else:

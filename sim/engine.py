@@ -106,7 +106,11 @@ def _draw_direct(source: Source, gen: np.random.Generator, trials: int) -> np.nd
         volume = low + _inverse_cdf(law.pmf(support), u)
     p = np.ones(trials)
     for rate in source.rates:
-        p *= special.betaincinv(rate.alpha, rate.beta, gen.random(trials)) if rate.uncertain else rate.mean
+        p *= (
+            special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
+            if rate.uncertain
+            else rate.mean
+        )
     return gen.binomial(volume, p)
 
 
@@ -235,9 +239,7 @@ class SimulationResult:
             "seed": self.seed,
             **self.total.to_dict(),
             "p_hit_se": self.p_hit_se,
-            "owners": {
-                o: {"share": self.shares[o], **self.owners[o].to_dict()} for o in OWNERS
-            },
+            "owners": {o: {"share": self.shares[o], **self.owners[o].to_dict()} for o in OWNERS},
             "sources": [s.to_dict() for s in self.sources],
         }
 
@@ -265,8 +267,10 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
         for i, source in enumerate(scenario.sources)
     ]
     owner_wins = {
-        o: sum((w for w, s in zip(wins, scenario.sources, strict=True) if s.owner == o),
-               np.zeros(trials, dtype=np.int64))
+        o: sum(
+            (w for w, s in zip(wins, scenario.sources, strict=True) if s.owner == o),
+            np.zeros(trials, dtype=np.int64),
+        )
         for o in OWNERS
     }
     if scenario.metric == "bookings":

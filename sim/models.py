@@ -238,8 +238,12 @@ def _describe(error: Any) -> str:
             full = f"{path}.{head}" if path and not head.startswith("sources[") else head
             return f"{full}: {rest}"
         return f"{path}: {text}" if path else text
-    bounds = {"less_than_equal": "le", "greater_than_equal": "ge", "greater_than": "gt",
-              "less_than": "lt"}
+    bounds = {
+        "less_than_equal": "le",
+        "greater_than_equal": "ge",
+        "greater_than": "gt",
+        "less_than": "lt",
+    }
     words = {"le": "at most", "ge": "at least", "gt": "greater than", "lt": "less than"}
     if kind in bounds:
         key = bounds[kind]

@@ -78,8 +78,14 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
 
 def _simulated_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
-    wins = sum(draw_source_wins(s, g, FALLBACK_TRIALS) for s, g in zip(sources, streams[1:], strict=False))
-    out = wins if scenario.metric == "customers" else draw_bookings(wins, scenario.deal_size, streams[0])  # type: ignore[arg-type]
+    wins = sum(
+        draw_source_wins(s, g, FALLBACK_TRIALS) for s, g in zip(sources, streams[1:], strict=False)
+    )
+    out = (
+        wins
+        if scenario.metric == "customers"
+        else draw_bookings(wins, scenario.deal_size, streams[0])
+    )  # type: ignore[arg-type]
     return float(np.mean(out >= target - HIT_TOLERANCE))
 
 
@@ -226,7 +232,9 @@ def _owner_note(owner: Owner, sources: list[Source], needed_conf: int | None, ta
     if not sources:
         return f"{owner.capitalize()} has no sources in this scenario, so its share cannot be met."
     if needed_conf is None:
-        return f"No volume up to {MAX_VOLUME:,} per source reaches {owner}'s share with these rates."
+        return (
+            f"No volume up to {MAX_VOLUME:,} per source reaches {owner}'s share with these rates."
+        )
     return ""
 
 
@@ -249,7 +257,9 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
             committed_volume=sum(s.volume.mean for s in sources),
             expected_outcome=_per_win_value(scenario)
             * sum(s.expected_counts()[-1] for s in sources),
-            p_hit=owner_hit_probability(scenario, sources, target) if sources else float(target <= 0),
+            p_hit=owner_hit_probability(scenario, sources, target)
+            if sources
+            else float(target <= 0),
             needed_volume_expected=need_exp,
             needed_volume_at_confidence=need_conf,
             note=_owner_note(owner, sources, need_conf, target),

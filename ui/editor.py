@@ -68,8 +68,9 @@ def bindings(scenario: Scenario) -> list[Binding]:
         out += [
             Binding(f"plan_s{i}_volume", ("sources", i, "volume", "mean"), _whole, float),
             Binding(f"plan_s{i}_dist", ("sources", i, "volume", "dist"), _same, _same),
-            Binding(f"plan_s{i}_cv", ("sources", i, "volume", "cv"), float, float,
-                    DEFAULT_NEGBIN_CV),
+            Binding(
+                f"plan_s{i}_cv", ("sources", i, "volume", "cv"), float, float, DEFAULT_NEGBIN_CV
+            ),
         ]
         for j in range(len(source.rates)):
             out += [
@@ -81,10 +82,7 @@ def bindings(scenario: Scenario) -> list[Binding]:
 
 def _get(data: Any, path: tuple[str | int, ...]) -> Any:
     for part in path:
-        if isinstance(data, dict):
-            data = data.get(part)  # type: ignore[arg-type]
-        else:
-            data = data[part]
+        data = data.get(part) if isinstance(data, dict) else data[part]
         if data is None:
             return None
     return data

@@ -67,7 +67,8 @@ def test_more_evidence_narrows_the_range_and_keeps_precise_values() -> None:
     at = run_page()
     at.number_input(key="plan_s0_evidence0").set_value(40).run()
     rate = at.session_state["scenario"].sources[0].rates[0]
-    assert rate.n == 40 and rate.mean == 0.75
+    assert rate.n == 40
+    assert rate.mean == 0.75
     assert any("80% range" in c.value for c in at.caption)
     # Untouched fields keep their exact values (Poisson mean, rates without evidence).
     assert at.session_state["scenario"].sources[1] == load_scenario(SEED_FILE).sources[1]
@@ -108,7 +109,9 @@ def test_upload_loads_a_scenario_and_a_bad_upload_names_the_field() -> None:
 
 def test_not_json_upload_is_refused() -> None:
     at = run_page()
-    at.file_uploader(key="plan_upload").set_value(("x.json", b"{not json", "application/json")).run()
+    at.file_uploader(key="plan_upload").set_value(
+        ("x.json", b"{not json", "application/json")
+    ).run()
     assert any("invalid JSON" in e.value for e in at.error)
     assert at.title[0].value.startswith("Seed plan")
 
@@ -117,7 +120,8 @@ def test_html_in_the_name_is_shown_as_text() -> None:
     at = run_page()
     at.text_input(key="plan_name").set_value("<script>alert(1)</script> **bold**").run()
     title = at.title[0].value
-    assert "\\<script\\>" in title and "\\*\\*bold\\*\\*" in title
+    assert "\\<script\\>" in title
+    assert "\\*\\*bold\\*\\*" in title
 
 
 def test_bookings_metric_uses_deal_size() -> None:
@@ -126,7 +130,8 @@ def test_bookings_metric_uses_deal_size() -> None:
     at.number_input(key="plan_target").set_value(1_500_000.0).run()
     assert not at.error
     scenario = at.session_state["scenario"]
-    assert scenario.metric == "bookings" and scenario.deal_size is not None
+    assert scenario.metric == "bookings"
+    assert scenario.deal_size is not None
     assert 0 < percent(at, HIT) < 1
 
 

@@ -62,14 +62,32 @@ class AppServer:
         self._log_file: Any = None
 
     def start(self) -> None:
-        env = {**os.environ, "PACT_DATA_DIR": str(self.data_dir),
-               "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+        env = {
+            **os.environ,
+            "PACT_DATA_DIR": str(self.data_dir),
+            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+        }
         self._log_file = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
         )
         _wait_healthy(self.url, self.proc)
 

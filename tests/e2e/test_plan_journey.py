@@ -31,9 +31,9 @@ def test_slider_moves_the_chance_of_hitting_the_number(
         slider.press("ArrowRight")
     expect(slider).to_have_value("85")
     expect(page.get_by_text("85.0% · known exactly")).to_be_visible(timeout=15_000)
-    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Chance we hit")).not_to_contain_text(
-        before, timeout=15_000
-    )
+    expect(
+        page.locator('[data-testid="stMetric"]').filter(has_text="Chance we hit")
+    ).not_to_contain_text(before, timeout=15_000)
     after = hit_value(page)
     assert int(after.rstrip("%")) > int(before.rstrip("%"))
     page.screenshot(path=artifacts / "plan-after-slider.png", full_page=True)
@@ -42,7 +42,9 @@ def test_slider_moves_the_chance_of_hitting_the_number(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_bad_quarter_shows_an_error_and_keeps_the_numbers(app_server: AppServer, page: Page) -> None:
+def test_bad_quarter_shows_an_error_and_keeps_the_numbers(
+    app_server: AppServer, page: Page
+) -> None:
     page.goto(app_server.url)
     expect(page.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
     before = hit_value(page)
