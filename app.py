@@ -137,10 +137,10 @@ for col, owner in zip(need_cols, ("marketing", "sales"), strict=True):
 chart_cols = st.columns([3, 2])
 with chart_cols[0]:
     st.markdown("**How the quarter could land**")
-    st.plotly_chart(outcome_chart(result), key="plan_outcome_chart")
+    st.plotly_chart(outcome_chart(result), key="plan_outcome_chart", theme=None)
 with chart_cols[1]:
     st.markdown("**Expected funnel per source**")
-    st.plotly_chart(funnel_chart(scenario), key="plan_funnel_chart")
+    st.plotly_chart(funnel_chart(scenario), key="plan_funnel_chart", theme=None)
 
 # ---- Assumptions (hidden while presenting) -------------------------------------------------------
 if not presenting:

@@ -25,33 +25,40 @@ def outcome_chart(result: SimulationResult, *, height: int = 360) -> go.Figure:
     centre = left if integer else (left + right) / 2
     hit = centre >= target - HIT_TOLERANCE
     keep = prob > 0
-    fig = go.Figure()
-    for mask, name, colour in ((hit, "Hit the number", HIT_COLOUR), (~hit, "Miss", MISS_COLOUR)):
-        sel = mask & keep
-        fig.add_bar(
-            x=centre[sel],
-            y=prob[sel],
-            width=None if integer else (right - left)[sel],
-            name=f"{name}: {prob[mask].sum():.0%}",
-            marker_color=colour,
+    fig = go.Figure(
+        go.Bar(
+            x=centre[keep],
+            y=prob[keep],
+            width=None if integer else (right - left)[keep],
+            marker_color=np.where(hit[keep], HIT_COLOUR, MISS_COLOUR),
             hovertemplate="%{x:,.0f}: %{y:.1%}<extra></extra>",
+            showlegend=False,
         )
+    )
+    fig.add_annotation(
+        text=f"<b>Hit the number: {prob[hit].sum():.0%}</b>",
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=1,
+        y=1.08,
+        font={"color": HIT_COLOUR},
+    )
     fig.add_vline(
         x=target - 0.5 if integer else target,
         line_dash="dash",
         line_color="#cf222e",
         annotation_text=f"Target {target:,.0f}",
-        annotation_position="top",
+        annotation_position="top left",
     )
     fig.update_layout(
-        barmode="overlay",
+        template="plotly_white",
         bargap=0.05,
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis_title=f"{metric_label(result.metric)} this quarter",
         yaxis_title="Chance",
         yaxis_tickformat=".0%",
-        legend={"orientation": "h", "y": -0.22, "x": 0},
     )
     return fig
 
@@ -74,6 +81,7 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
             )
         )
     fig.update_layout(
+        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12, "x": 0},

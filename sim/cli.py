@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
-from .models import Scenario, load_scenario
+from .models import Scenario, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
 
 
@@ -108,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_plan.add_argument("--json", action="store_true")
     p_val = sub.add_parser("validate", help="check a scenario file")
     p_val.add_argument("file")
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (schema v1)")
     args = parser.parse_args(argv)
+    if args.command == "schema":
+        print(json.dumps(scenario_json_schema(), indent=2))
+        return 0
     try:
         scenario: Scenario = load_scenario(args.file)
         if args.command == "simulate":
