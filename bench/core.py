@@ -20,9 +20,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim import load_scenario, simulate  # noqa: E402
-from sim.engine import DEFAULT_TRIALS  # noqa: E402
-from sim.models import Scenario, parse_scenario  # noqa: E402
+from sim import load_scenario, simulate
+from sim.engine import DEFAULT_TRIALS
+from sim.models import Scenario, parse_scenario
 
 SETTLE_MS = 400
 SEED = ROOT / "examples" / "seed-sla.json"
@@ -78,7 +78,9 @@ def bench_engine() -> None:
         print(f"{trials:>10,} {e:>9.3f} {trials / e:>12,.0f} {r:>12.3f} {r / e:>5.1f}x")
     p_e = simulate(scenario, trials=1_000_000, seed=3).p_hit
     p_r = reference(scenario, 1_000_000, 3)
-    print(f"P(hit) engine {p_e:.4f} vs reference {p_r:.4f} (SE {np.sqrt(p_e * (1 - p_e) / 1e6):.4f})")
+    print(
+        f"P(hit) engine {p_e:.4f} vs reference {p_r:.4f} (SE {np.sqrt(p_e * (1 - p_e) / 1e6):.4f})"
+    )
 
 
 def expected_hit(mql_to_sql: int) -> str:
@@ -94,10 +96,23 @@ def bench_browser(moves: int) -> None:
     port = 8765
     with tempfile.TemporaryDirectory() as data:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env={"PACT_DATA_DIR": data, "PATH": "/usr/bin:/bin"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env={"PACT_DATA_DIR": data, "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             import urllib.request
@@ -147,15 +162,19 @@ def bench_browser(moves: int) -> None:
         finally:
             proc.terminate()
             proc.wait()
-    print(f"\nBrowser (headless Chromium, {DEFAULT_TRIALS:,} trials = the app's default;"
-          f" {SETTLE_MS} ms pause between moves)")
+    print(
+        f"\nBrowser (headless Chromium, {DEFAULT_TRIALS:,} trials = the app's default;"
+        f" {SETTLE_MS} ms pause between moves)"
+    )
     print(f"first render, fresh server (imports + first run): {first:.2f} s")
     print(f"first render, warm server:                        {second:.2f} s")
     for label, xs in (("updated P(hit)", to_hit), ("whole page redrawn", to_page)):
         ms = sorted(1000 * x for x in xs)
         p95 = ms[min(len(ms) - 1, int(np.ceil(0.95 * len(ms))) - 1)]
-        print(f"slider -> {label:<18} ({len(ms)} moves): median {statistics.median(ms):.0f} ms,"
-              f" p95 {p95:.0f} ms, max {ms[-1]:.0f} ms")
+        print(
+            f"slider -> {label:<18} ({len(ms)} moves): median {statistics.median(ms):.0f} ms,"
+            f" p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
+        )
 
 
 def main() -> None:

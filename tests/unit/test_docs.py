@@ -42,9 +42,9 @@ def test_every_json_key_of_the_cli_is_documented() -> None:
 
 def test_quick_start_has_exactly_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
-    section = re.search(r"^## Quick start$(.*?)^## ", readme, re.M | re.S)
+    section = re.search(r"^## Quick start$(.*?)^## ", readme, re.MULTILINE | re.DOTALL)
     assert section is not None
-    block = re.search(r"```bash\n(.*?)```", section.group(1), re.S)
+    block = re.search(r"```bash\n(.*?)```", section.group(1), re.DOTALL)
     assert block is not None
     commands = [ln for ln in block.group(1).splitlines() if ln.strip() and not ln.startswith("#")]
     assert [c.split()[0] for c in commands] == ["scripts/run", "scripts/test"]
