@@ -52,7 +52,8 @@ def _law_pmf(law: Any) -> np.ndarray:
     if hasattr(law, "args") and law.dist.name == "binom":
         top = min(top, int(law.args[0]))
     pmf: np.ndarray = law.pmf(np.arange(top + 1))
-    return pmf / pmf.sum()
+    normalised: np.ndarray = pmf / pmf.sum()
+    return normalised
 
 
 def _trim(pmf: np.ndarray) -> np.ndarray:
