@@ -24,8 +24,8 @@ PAINT_PAUSE_S = 0.06
 # Static CSS only (no user data): large headline numbers for a projector.
 _PRESENTATION_CSS = """
 <style>
-[data-testid="stMetricValue"] { font-size: 3.2rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem; white-space: normal; }
 </style>
 """
 
