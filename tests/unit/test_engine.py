@@ -235,7 +235,7 @@ def test_summary_statistics_follow_their_definitions(seed: Scenario) -> None:
     assert res.total.p_hit == np.mean(x >= 55)
     assert res.owners["marketing"].p_hit == np.mean(res.owner_outcomes["marketing"] >= 28)
     assert res.p_hit_se == pytest.approx(math.sqrt(res.p_hit * (1 - res.p_hit) / 50_000))
-    left, right, prob = res.distribution()
+    _left, _right, prob = res.distribution()
     assert prob.sum() == pytest.approx(1.0)
 
 
