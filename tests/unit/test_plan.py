@@ -15,7 +15,6 @@ from unit_helpers import one_source
 from sim import ScenarioError, parse_scenario, plan
 from sim.plan import owner_hit_probability, volume_for_confidence, volume_for_expectation
 
-
 TIE = 1e-12  # exact ties (P = c in exact arithmetic) count as reached, as in sim.plan
 
 
