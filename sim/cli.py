@@ -6,9 +6,13 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any, NoReturn
 
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
+from .export import FORMATS, export
+from .leads import MAX_BYTES as MAX_LEADS_BYTES
+from .leads import LeadCheck, check_leads
 from .models import ScenarioError, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
 from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
@@ -105,10 +109,19 @@ def render_review(r: ReviewResult) -> str:
     )
 
 
-def _read(path: str) -> bytes:
+def render_leads(c: LeadCheck) -> str:
+    removed = ", ".join(f"{k} {v:,}" for k, v in sorted(c.removed_by.items(), key=lambda x: -x[1]))
+    dropped = "; ".join(f"{n:,} rows: {r}" for r, n in c.dropped.items()) or "none"
+    return (
+        f"{c.verdict()}\n{c.passing:,} of {c.valid:,} valid leads pass ({c.rows:,} rows; dropped: "
+        f"{dropped}).\nLeads removed by each criterion: {removed or 'no criteria set'}"
+    )
+
+
+def _read(path: str, limit: int = MAX_CSV_BYTES) -> bytes:
     try:
         with open(path, "rb") as fh:
-            return fh.read(MAX_CSV_BYTES + 1)
+            return fh.read(limit + 1)
     except OSError as exc:
         raise ScenarioError(f"file: cannot read {path}: {exc.strerror}") from None
 
@@ -132,6 +145,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_val = sub.add_parser("validate", help="check a scenario file")
     p_val.add_argument("file")
     sub.add_parser("schema", help="print the JSON Schema of scenario files (schema v1)")
+    p_exp = sub.add_parser("export", help="the plan as a document: json, md, html or xlsx")
+    p_exp.add_argument("file")
+    p_exp.add_argument("--format", choices=FORMATS, default="html")
+    p_exp.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p_mql = sub.add_parser("mql", help="check a lead list against the MQL definition")
+    p_mql.add_argument(
+        "leads", help="CSV: company, country, employees, annual_revenue, sector, created"
+    )
+    p_mql.add_argument("--scenario", required=True, help="scenario file with the MQL definition")
+    p_mql.add_argument("--json", action="store_true")
     p_rev = sub.add_parser("review", help="actuals against the plan: the gap traced to its cause")
     p_rev.add_argument("plan")
     p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
@@ -153,7 +176,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = review(scenario, actuals, trials=args.trials, seed=args.seed)
             _emit(result, args.json, render_review)
             return 0
+        if args.command == "mql":
+            check = check_leads(_read(args.leads, MAX_LEADS_BYTES), load_scenario(args.scenario))
+            _emit(check, args.json, render_leads)
+            return 0
         scenario = load_scenario(args.file)
+        if args.command == "export":
+            data = export(scenario, args.format, on=date.today())
+            if args.output:
+                try:
+                    with open(args.output, "wb") as fh:
+                        fh.write(data)
+                except OSError as exc:
+                    raise ScenarioError(
+                        f"output: cannot write {args.output}: {exc.strerror}"
+                    ) from None
+            else:
+                sys.stdout.buffer.write(data)
+            return 0
         if args.command == "simulate":
             _emit(
                 simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
+from .sla import SLA
+
 Owner = Literal["marketing", "sales"]
 OWNERS: tuple[Owner, Owner] = ("marketing", "sales")
 
@@ -173,6 +175,9 @@ class Scenario(_Frozen):
     marketing_share: Probability
     deal_size: DealSize | None = None
     sources: Annotated[list[Source], Field(min_length=1, max_length=MAX_SOURCES)]
+    sla: SLA | None = Field(
+        default=None, description="Optional: the SLA's terms (MQL and SQL definitions, follow-up)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:

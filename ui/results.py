@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 import streamlit as st
 
 from sim import plan, scenario_from_json, simulate
 from sim.engine import SimulationResult
+from sim.export import export
 from sim.plan import PlanResult
 
 
@@ -25,3 +29,9 @@ def fmt_outcome(value: float, metric: str) -> str:
     if metric == "bookings":
         return f"{value:,.0f}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+@lru_cache(maxsize=32)
+def export_bytes(scenario_json: str, fmt: str, day: str) -> bytes:
+    """An export, made when a download button is clicked (in its own thread) and kept."""
+    return export(scenario_from_json(scenario_json), fmt, on=date.fromisoformat(day))

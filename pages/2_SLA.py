@@ -1,0 +1,239 @@
+"""SLA: the words both sides sign (MQL and SQL definitions, follow-up), a lead-list check,
+and the agreed plan as a document."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import streamlit as st
+
+from sim import ScenarioError, parse_scenario
+from sim.export import content_hash
+from sim.leads import MAX_BYTES as MAX_LEAD_BYTES
+from sim.leads import check_leads
+from sim.sla import SLA, WHY
+from ui import shell
+from ui.results import export_bytes
+
+shell.setup_page("SLA")
+scenario = shell.current_scenario()
+sla = scenario.sla or SLA()
+st.title(f"The agreement · {shell.md_text(scenario.name)} · {scenario.quarter}")
+st.caption(
+    "The numbers come from the Plan page; here are the words both leaders sign. "
+    f"An MQL is defined by firmographics only: {WHY}."
+)
+
+# ---- Terms editor: nothing changes until the form is applied and valid -------------------------
+with st.form("sla_form"):
+    o1, o2 = st.columns(2)
+    marketing_owner = o1.text_input(
+        "Marketing leader", sla.marketing_owner, max_chars=80, key="sla_marketing_owner"
+    )
+    sales_owner = o2.text_input(
+        "Sales leader", sla.sales_owner, max_chars=80, key="sla_sales_owner"
+    )
+
+    st.markdown("**What counts as an MQL** (where the company is, how big, which sector)")
+    m1, m2 = st.columns(2)
+    regions = m1.text_input(
+        "Countries or regions (comma separated)", ", ".join(sla.mql.regions), key="sla_regions"
+    )
+    sectors = m2.text_input(
+        "Sectors (comma separated)",
+        ", ".join(sla.mql.sectors),
+        key="sla_sectors",
+        help="Industries, never roles or needs.",
+    )
+    e1, e2, r1, r2 = st.columns(4)
+    emp_min = e1.number_input(
+        "Employees from", min_value=0, value=sla.mql.employees_min, step=50, key="sla_employees_min"
+    )
+    emp_max = e2.number_input(
+        "Employees up to",
+        min_value=0,
+        value=sla.mql.employees_max,
+        step=50,
+        key="sla_employees_max",
+    )
+    rev_min = r1.number_input(
+        "Annual revenue from",
+        min_value=0.0,
+        value=sla.mql.revenue_min,
+        step=1e6,
+        format="%.0f",
+        key="sla_revenue_min",
+    )
+    rev_max = r2.number_input(
+        "Annual revenue up to",
+        min_value=0.0,
+        value=sla.mql.revenue_max,
+        step=1e6,
+        format="%.0f",
+        key="sla_revenue_max",
+    )
+    mql_note = st.text_area(
+        "Note on the MQL definition", sla.mql.note, max_chars=1000, key="sla_mql_note"
+    )
+
+    st.markdown("**What makes an SQL** (sales confirms on a call: BANT)")
+    b = st.columns(4)
+    budget = b[0].checkbox("Budget", sla.sql.budget, key="sla_budget")
+    authority = b[1].checkbox("Authority", sla.sql.authority, key="sla_authority")
+    need = b[2].checkbox("Need", sla.sql.need, key="sla_need")
+    timing = b[3].checkbox("Timing", sla.sql.timing, key="sla_timing")
+    sql_note = st.text_input(
+        "Note on the SQL definition", sla.sql.note, max_chars=1000, key="sla_sql_note"
+    )
+
+    st.markdown("**What sales owes every MQL**")
+    f = st.columns(4)
+    fu = sla.follow_up
+    first = f[0].number_input(
+        "First touch within (business hours)", 1, 240, fu.first_touch_hours, key="sla_first_touch"
+    )
+    attempts = f[1].number_input(
+        "At least this many attempts", 1, 50, fu.min_attempts, key="sla_attempts"
+    )
+    days = f[2].number_input("Over this many days", 1, 90, fu.over_days, key="sla_days")
+    recycle = f[3].number_input(
+        "Unworked MQL returns to marketing after (days)",
+        1,
+        365,
+        fu.recycle_after_days,
+        key="sla_recycle",
+    )
+    personal = st.checkbox(
+        "Personalization required", fu.personalization_required, key="sla_personal"
+    )
+    personal_text = st.text_input(
+        "What personalization means", fu.personalization, max_chars=1000, key="sla_personal_text"
+    )
+    applied = st.form_submit_button("Apply to the plan", type="primary")
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
+
+
+if applied:
+    data = scenario.to_dict()
+    data["sla"] = {
+        "marketing_owner": marketing_owner.strip(),
+        "sales_owner": sales_owner.strip(),
+        "mql": {
+            "regions": _split(regions),
+            "sectors": _split(sectors),
+            "note": mql_note,
+            **{
+                k: v
+                for k, v in (
+                    ("employees_min", emp_min),
+                    ("employees_max", emp_max),
+                    ("revenue_min", rev_min),
+                    ("revenue_max", rev_max),
+                )
+                if v is not None
+            },
+        },
+        "sql": {
+            "budget": budget,
+            "authority": authority,
+            "need": need,
+            "timing": timing,
+            "note": sql_note,
+        },
+        "follow_up": {
+            "first_touch_hours": first,
+            "min_attempts": attempts,
+            "over_days": days,
+            "personalization_required": personal,
+            "personalization": personal_text,
+            "recycle_after_days": recycle,
+        },
+    }
+    try:
+        updated = parse_scenario(data)
+    except ScenarioError as exc:
+        st.error(f"Not applied: {exc}.")
+    else:
+        shell.set_scenario(updated)
+        scenario, sla = updated, updated.sla or SLA()
+        st.success("The SLA terms are part of the plan now.")
+
+# ---- The definition in words ----------------------------------------------------------------------
+left, right = st.columns(2)
+with left:
+    st.markdown("**MQL definition**")
+    st.markdown("\n".join(f"- {shell.md_text(c)}" for c in sla.mql.criteria()))
+with right:
+    st.markdown("**Sales follow-up**")
+    st.markdown("\n".join(f"- {shell.md_text(t)}" for t in sla.follow_up.terms()))
+
+# ---- Lead-list check ------------------------------------------------------------------------------
+st.subheader("Does the definition deliver the committed MQLs?")
+leads = st.file_uploader(
+    "Check a lead list (CSV: company, country, employees, annual_revenue, sector, created)",
+    type=["csv"],
+    key="sla_leads",
+    max_upload_size=50,
+)
+if leads is not None:
+    try:
+        check = check_leads(leads.getvalue()[: MAX_LEAD_BYTES + 1], scenario)
+    except ScenarioError as exc:
+        st.error(f"Could not check {leads.name}: {exc}.")
+    else:
+        (st.success if check.attainable else st.warning)(check.verdict())
+        c = st.columns(3)
+        c[0].metric("Leads passing", f"{check.passing:,}", help=f"of {check.valid:,} valid rows")
+        worst = max(check.removed_by, key=check.removed_by.get) if check.removed_by else None
+        c[1].metric(
+            "Criterion removing the most",
+            worst or "none",
+            help="Leads failing each criterion: "
+            + ", ".join(f"{k} {v:,}" for k, v in check.removed_by.items()),
+        )
+        c[2].metric(
+            "Per quarter at the recent pace",
+            f"{check.recent_per_quarter:,.0f}",
+            delta=f"{check.recent_per_quarter - check.committed:+,.0f} vs committed",
+        )
+        if check.dropped:
+            st.info(
+                "Rows left out: " + "; ".join(f"{n:,} where {r}" for r, n in check.dropped.items())
+            )
+        st.bar_chart(check.weekly.set_index("week")[["leads", "passing"]], stack=False)
+        st.dataframe(check.monthly, hide_index=True)
+
+# ---- Export -----------------------------------------------------------------------------------------
+st.subheader("The agreed plan as a document")
+st.caption(
+    f"Content hash of this plan: `{content_hash(scenario)[:16]}…` (the same plan always "
+    "has the same hash)."
+)
+stem = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{scenario.name}-{scenario.quarter}")
+mime = {
+    "json": "application/json",
+    "md": "text/markdown",
+    "html": "text/html",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+cols = st.columns(4)
+labels = {
+    "html": "Web page (HTML)",
+    "xlsx": "Spreadsheet (XLSX)",
+    "md": "Markdown",
+    "json": "Scenario file (JSON)",
+}
+as_json, today = scenario.to_json(), date.today().isoformat()
+for col, fmt in zip(cols, ("html", "xlsx", "md", "json"), strict=True):
+    col.download_button(
+        labels[fmt],
+        data=lambda f=fmt: export_bytes(as_json, f, today),
+        file_name=f"{stem}.{fmt}",
+        mime=mime[fmt],
+        key=f"sla_download_{fmt}",
+        on_click="ignore",
+    )

@@ -1,0 +1,137 @@
+"""Exports: JSON round trip, Markdown holds every term, HTML escapes, XLSX numbers match."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from unit_helpers import ROOT
+
+from sim import load_scenario, parse_scenario, plan, scenario_from_json
+from sim.export import PlanDocument, content_hash, export, safe_cell
+
+AGREED = load_scenario(ROOT / "examples" / "agreed-plan.json")
+DAY = date(2027, 1, 4)
+
+
+@given(
+    owner=st.text(max_size=80),
+    regions=st.lists(
+        st.sampled_from(["Canada", "United States", "EMEA", "<b>Nordics</b>"]), max_size=3
+    ),
+    first=st.integers(1, 240),
+    note=st.text(max_size=200),
+    budget=st.booleans(),
+)
+def test_json_round_trip_with_sla(
+    owner: str, regions: list[str], first: int, note: str, budget: bool
+) -> None:
+    data = AGREED.to_dict()
+    data["sla"]["marketing_owner"] = owner
+    data["sla"]["mql"]["regions"] = regions
+    data["sla"]["mql"]["note"] = note
+    data["sla"]["follow_up"]["first_touch_hours"] = first
+    data["sla"]["sql"]["budget"] = budget
+    s = parse_scenario(data)
+    assert scenario_from_json(export(s, "json", on=DAY)) == s
+
+
+def test_seed_without_sla_exports_and_round_trips_identically() -> None:
+    seed = load_scenario(ROOT / "examples" / "seed-sla.json")
+    out = export(seed, "json", on=DAY)
+    assert json.loads(out) == json.loads((ROOT / "examples" / "seed-sla.json").read_text())
+
+
+def test_markdown_holds_every_sla_term() -> None:
+    md = export(AGREED, "md", on=DAY).decode()
+    sla = AGREED.sla
+    assert sla is not None
+    for text in [
+        sla.marketing_owner,
+        sla.sales_owner,
+        *sla.mql.regions,
+        *sla.mql.sectors,
+        "200 to 5,000",
+        "Budget, Authority, Need, Timing",
+        f"within {sla.follow_up.first_touch_hours} business hours",
+        f"{sla.follow_up.min_attempts} attempts over {sla.follow_up.over_days} days",
+        sla.follow_up.personalization,
+        f"{sla.follow_up.recycle_after_days} days",
+        content_hash(AGREED),
+        "2027-01-04",
+    ]:
+        assert text in md, text
+    needed = plan(AGREED, 0.8).owners["marketing"].needed_volume_at_confidence
+    assert f"{needed} needed to be 80% sure" in md
+
+
+def test_html_is_self_contained_and_escapes_user_text() -> None:
+    data = AGREED.to_dict()
+    data["sla"]["marketing_owner"] = "<script>alert('x')</script>"
+    data["sla"]["mql"]["note"] = "<img src=x onerror=alert(1)>"
+    page = export(parse_scenario(data), "html", on=DAY).decode()
+    assert "<script>alert('x')</script>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert "<script src=" not in page  # Plotly is inline: the file works offline
+    assert "https://" not in page.split("<body>")[0]
+    assert "Plotly.newPlot" in page
+
+
+def test_xlsx_numbers_match_the_plan() -> None:
+    raw = export(AGREED, "xlsx", on=DAY)
+    sheets = pd.read_excel(io.BytesIO(raw), sheet_name=None)
+    assert list(sheets) == ["Summary", "Funnel targets", "Weekly pacing", "Assumptions"]
+    funnel = sheets["Funnel targets"]
+    p = plan(AGREED, 0.8)
+    for sp in p.sources:
+        rows = funnel[funnel["Source"] == sp.name]
+        assert list(rows["Stage"]) == [st.stage for st in sp.stages]
+        assert list(rows["Committed (expected)"]) == pytest.approx(
+            [st.committed for st in sp.stages], abs=0.051
+        )
+        assert list(rows["Needed to be 80% sure"]) == pytest.approx(
+            [st.needed_at_confidence for st in sp.stages], abs=0.051
+        )
+    pacing = sheets["Weekly pacing"]
+    last = pacing[(pacing["Source"] == "Inbound") & (pacing["Week"] == 13)]
+    assert float(last["MQL"].iloc[0]) == pytest.approx(164)
+    assert pacing["MQL"].dtype.kind == "f"  # numbers stay numbers
+    wb = openpyxl.load_workbook(io.BytesIO(raw))
+    assert wb["Funnel targets"].freeze_panes == "A2"
+    assert wb["Funnel targets"].column_dimensions["A"].width >= 8
+
+
+def test_formula_like_text_is_neutralised() -> None:
+    data = AGREED.to_dict()
+    data["name"] = "=cmd|' /C calc'!A0"
+    data["sources"][0]["name"] = "+SUM(A1:A9)"
+    raw = export(parse_scenario(data), "xlsx", on=DAY)
+    wb = openpyxl.load_workbook(io.BytesIO(raw))
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(c.data_type == "f" for c in cells)
+    assert not any(c.value.startswith(("=", "+", "-", "@")) for c in cells)
+    assert "'=cmd|' /C calc'!A0" in [c.value for c in cells]
+    assert safe_cell("@x") == "'@x"
+    assert safe_cell(3) == 3
+
+
+def test_unknown_format_is_named() -> None:
+    with pytest.raises(ValueError, match="^format: must be one of json, md, html, xlsx"):
+        export(AGREED, "pdf", on=DAY)
+
+
+def test_hash_is_stable_and_changes_with_the_plan() -> None:
+    assert content_hash(AGREED) == content_hash(scenario_from_json(AGREED.to_json()))
+    data: dict[str, Any] = AGREED.to_dict()
+    data["target"] = 56
+    assert content_hash(parse_scenario(data)) != content_hash(AGREED)
+    doc = PlanDocument.build(AGREED, on=DAY)
+    assert doc.hash == content_hash(AGREED)
