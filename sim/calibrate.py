@@ -527,40 +527,40 @@ def _read_counts(
     seen: dict[tuple[str, int, str], int] = {}
     dup_rows: dict[tuple[str, int, str], list[int]] = {}
     stage_order: dict[str, list[str]] = {}
-    for i in np.flatnonzero(ok):
-        key = (source[i], int(qidx[i]), stage[i])
+    for row in np.flatnonzero(ok).tolist():
+        key = (source[row], int(qidx[row]), stage[row])
         if key in seen:
-            dup_rows.setdefault(key, [seen[key]]).append(int(i))
+            dup_rows.setdefault(key, [seen[key]]).append(row)
         else:
-            seen[key] = int(i)
-        order = stage_order.setdefault(source[i], [])
-        if stage[i] not in order:
-            order.append(stage[i])
-    for (src, q, st), rows in dup_rows.items():
-        probs.add_rows(rows, stcol, f"{src} {quarter_label(q)} {st} appears more than once")
+            seen[key] = row
+        order = stage_order.setdefault(source[row], [])
+        if stage[row] not in order:
+            order.append(stage[row])
+    for (src, q, st), dups in dup_rows.items():
+        probs.add_rows(dups, stcol, f"{src} {quarter_label(q)} {st} appears more than once")
 
     groups: dict[tuple[str, int], dict[str, int]] = {}
-    for (src, q, st), i in seen.items():
-        groups.setdefault((src, q), {})[st] = i
-    for (src, q), rows in groups.items():
+    for (src, q, st), row in seen.items():
+        groups.setdefault((src, q), {})[st] = row
+    for (src, q), members in groups.items():
         order = stage_order[src]
-        missing = [st for st in order if st not in rows]
+        missing = [st for st in order if st not in members]
         label = f"{src} {quarter_label(q)}"
         if missing:
             probs.add_rows(
-                list(rows.values()),
+                list(members.values()),
                 stcol,
                 f"{label} has no row for {', '.join(missing)} (every quarter of a "
                 f"source needs every stage: {', '.join(order)})",
             )
             continue
         for a, b in itertools.pairwise(order):
-            if count[rows[b]] > count[rows[a]]:
+            if count[members[b]] > count[members[a]]:
                 probs.add_rows(
-                    [rows[a], rows[b]],
+                    [members[a], members[b]],
                     ccol,
-                    f"{label}: {b} ({count[rows[b]]:,.0f}) is more than {a} "
-                    f"({count[rows[a]]:,.0f}); counts cannot increase down the funnel "
+                    f"{label}: {b} ({count[members[b]]:,.0f}) is more than {a} "
+                    f"({count[members[a]]:,.0f}); counts cannot increase down the funnel "
                     "(list each source's stages top of the funnel first)",
                 )
                 break
@@ -660,7 +660,7 @@ def _read_leads(
     hint = (
         next(k for k, v in DATE_FORMATS.items() if v == date_format)
         if date_format in DATE_FORMATS.values()
-        else date_format
+        else str(date_format)
     )
 
     source = df[scol].str.strip()
