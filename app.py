@@ -99,6 +99,8 @@ cols[3].caption(
     f"{fmt_outcome(result.total.p90, scenario.metric)}"
 )
 
+shell.let_browser_paint()
+
 # ---- How much volume each owner must commit ---------------------------------------------------
 confidence = st.slider(
     "How sure do you want to be?",

@@ -51,14 +51,16 @@ def _law_pmf(law: Any) -> np.ndarray:
     top = int(law.isf(TAIL)) + 1 if law.mean() > 0 else 0
     if hasattr(law, "args") and law.dist.name == "binom":
         top = min(top, int(law.args[0]))
-    pmf = law.pmf(np.arange(top + 1))
-    return pmf / pmf.sum()
+    pmf: np.ndarray = law.pmf(np.arange(top + 1))
+    normalised: np.ndarray = pmf / pmf.sum()
+    return normalised
 
 
 def _trim(pmf: np.ndarray) -> np.ndarray:
     tail = np.cumsum(pmf[::-1])[::-1]
     keep = max(int(np.searchsorted(-tail, -TAIL, side="right")), 1)
-    return pmf[:keep] / pmf[:keep].sum()
+    kept: np.ndarray = pmf[:keep] / pmf[:keep].sum()
+    return kept
 
 
 def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray:

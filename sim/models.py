@@ -196,7 +196,8 @@ class Scenario(_Frozen):
         return [s for s in self.sources if s.owner == owner]
 
     def to_dict(self) -> dict[str, Any]:
-        return _tidy_numbers(self.model_dump(mode="json", exclude_none=True))
+        tidy: dict[str, Any] = _tidy_numbers(self.model_dump(mode="json", exclude_none=True))
+        return tidy
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"

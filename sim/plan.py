@@ -57,12 +57,12 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
     """P(these sources together reach `target`) in the scenario's metric."""
     if target <= HIT_TOLERANCE:
         return 1.0
-    pmfs = [source_pmf(s) for s in sources]
-    if any(p is None for p in pmfs):
-        return _simulated_hit_probability(scenario, sources, target)
     law = np.ones(1)
-    for p in pmfs:
-        law = np.convolve(law, p)
+    for source in sources:
+        pmf = source_pmf(source)
+        if pmf is None:
+            return _simulated_hit_probability(scenario, sources, target)
+        law = np.convolve(law, pmf)
     wins = np.arange(len(law))
     if scenario.metric == "customers":
         return float(law[wins >= target - HIT_TOLERANCE].sum())
@@ -78,15 +78,13 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
 
 def _simulated_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
-    wins = sum(
-        draw_source_wins(s, g, FALLBACK_TRIALS) for s, g in zip(sources, streams[1:], strict=False)
-    )
-    out = (
-        wins
-        if scenario.metric == "customers"
-        else draw_bookings(wins, scenario.deal_size, streams[0])
-    )  # type: ignore[arg-type]
-    return float(np.mean(out >= target - HIT_TOLERANCE))
+    wins = np.zeros(FALLBACK_TRIALS, dtype=np.int64)
+    for source, gen in zip(sources, streams[1:], strict=True):
+        wins += draw_source_wins(source, gen, FALLBACK_TRIALS)
+    if scenario.deal_size is None or scenario.metric == "customers":
+        return float(np.mean(wins >= target - HIT_TOLERANCE))
+    bookings = draw_bookings(wins, scenario.deal_size, streams[0])
+    return float(np.mean(bookings >= target - HIT_TOLERANCE))
 
 
 @dataclass(frozen=True, slots=True)

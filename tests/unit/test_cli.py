@@ -1,0 +1,104 @@
+"""`python -m sim`: tables for people, exact to_dict() for machines, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, SEED_FILE
+
+from sim import load_scenario, plan, simulate
+from sim.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_simulate_json_is_exactly_to_dict() -> None:
+    out = run("simulate", str(SEED_FILE), "--trials", "20000", "--seed", "7", "--json")
+    assert out.returncode == 0, out.stderr
+    expected = simulate(load_scenario(SEED_FILE), trials=20000, seed=7).to_dict()
+    assert json.loads(out.stdout) == json.loads(json.dumps(expected))
+
+
+def test_plan_json_is_exactly_to_dict() -> None:
+    out = run("plan", str(SEED_FILE), "--confidence", "0.9", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == json.loads(
+        json.dumps(plan(load_scenario(SEED_FILE), 0.9).to_dict())
+    )
+
+
+def test_tables_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", str(SEED_FILE), "--trials", "1000"]) == 0
+    text = capsys.readouterr().out
+    assert "chance to hit" in text
+    assert "Inbound (marketing): MQL 164 -> SQL 123 -> Opportunity 61.5 -> Won 27.7" in text
+    assert main(["plan", str(SEED_FILE)]) == 0
+    text = capsys.readouterr().out
+    needed = plan(load_scenario(SEED_FILE)).owners["marketing"].needed_volume_at_confidence
+    assert f"{needed}" in text
+    assert "164 MQL" in text
+    assert main(["validate", str(SEED_FILE)]) == 0
+    assert capsys.readouterr().out.startswith("ok: Seed plan (2027-Q1), 2 sources")
+
+
+def _write(tmp_path: Path, data: Any) -> str:
+    p = tmp_path / "s.json"
+    p.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(p)
+
+
+def _seed() -> dict[str, Any]:
+    return json.loads(SEED_FILE.read_text())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "missing.json"], "file: cannot read"),
+        (["simulate", "{bad}"], "file: invalid JSON"),
+        (["simulate", "{unknown}"], "colour: unknown key"),
+        (["validate", "{rate}"], "sources[1].rates[0].mean: must be at most 1"),
+        (["plan", "{bookings}"], "deal_size: required when metric is bookings"),
+        (["simulate", "{seed}", "--trials", "5"], "trials: must be between"),
+        (["simulate", "{seed}", "--trials", "many"], "argument --trials: invalid int value"),
+        (["plan", "{seed}", "--confidence", "1.5"], "confidence: must be between"),
+        (["frobnicate"], "argument command: invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    files = {
+        "{bad}": "{not json",
+        "{unknown}": {**_seed(), "colour": "blue"},
+        "{seed}": _seed(),
+    }
+    rate = _seed()
+    rate["sources"][1]["rates"][0]["mean"] = 1.4
+    files["{rate}"] = rate
+    bookings = {**_seed(), "metric": "bookings"}
+    del bookings["deal_size"]
+    files["{bookings}"] = bookings
+    argv = [_write(tmp_path, files[a]) if a in files else a for a in args]
+    out = run(*argv)
+    assert out.returncode != 0
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert "Traceback" not in out.stderr
