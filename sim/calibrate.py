@@ -1253,3 +1253,60 @@ def apply_calibration(
             )
             data["deal_size"] = new_deal
     return Applied(scenario=parse_scenario(data), changes=tuple(changes), skipped=tuple(skipped))
+
+
+def comparison_table(calibration: Calibration, scenario: Scenario) -> list[dict[str, str]]:
+    """Rows of text: each calibrated assumption beside the plan's current value (for a table)."""
+    level = calibration.level
+    plan = {s.name.strip().casefold(): s for s in scenario.sources}
+    rows: list[dict[str, str]] = []
+    for fit in calibration.sources:
+        src = plan.get(fit.name.strip().casefold())
+        same = src is not None and [s.casefold() for s in src.stages] == [
+            s.casefold() for s in fit.stages
+        ]
+        v = fit.volume
+        lo, hi = v.interval(level)
+        rows.append(
+            {
+                "Source": fit.name,
+                "Assumption": f"{plural(v.stage)} per quarter",
+                "From history": f"{v.mean:,.1f}"
+                + (" (Poisson)" if v.cv is None else f" (CV {v.cv:.2f})"),
+                "Range": f"{level:.0%} of quarters {lo:,.0f}–{hi:,.0f}",
+                "Evidence": f"{len(v.quarters)} quarters",
+                "In the plan now": _volume_text(src.volume.model_dump(exclude_none=True))
+                if src is not None and same
+                else "not in the plan",
+            }
+        )
+        for j, r in enumerate(fit.rates):
+            lo, hi = r.interval(level)
+            rows.append(
+                {
+                    "Source": fit.name,
+                    "Assumption": f"{r.label} rate",
+                    "From history": f"{r.mean:.1%}" if r.has_data else "no leads",
+                    "Range": f"{lo:.1%}–{hi:.1%}" if r.has_data else "",
+                    "Evidence": f"{sum(r.leads):,} {plural(r.from_stage)}",
+                    "In the plan now": _rate_text(src.rates[j].model_dump(exclude_none=True))
+                    if src is not None and same
+                    else "not in the plan",
+                }
+            )
+    deal = calibration.deal_size
+    if deal is not None:
+        cv = "" if deal.cv is None else f" (CV {deal.cv:.2f})"
+        now = scenario.deal_size
+        rows.append(
+            {
+                "Source": "all",
+                "Assumption": "Deal size",
+                "From history": f"{deal.mean:,.0f}{cv}",
+                "Range": "",
+                "Evidence": f"{deal.deals:,} won deals"
+                + (" (quarter totals)" if deal.basis == "quarter totals" else ""),
+                "In the plan now": f"{now.mean:,.0f} (CV {now.cv:.2f})" if now else "none",
+            }
+        )
+    return rows
