@@ -271,7 +271,7 @@ if history is not None:
 
     # ---- Apply --------------------------------------------------------------------------------
     parts = st.multiselect(
-        "Apply to the plan",
+        "What to take from the history",
         list(PARTS),
         default=list(PARTS),
         format_func=PART_LABELS.get,

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from .calibrate import DealSizeFit, VolumeFit, plural
 from .charts import HIT_COLOUR, MISS_COLOUR, OWNER_COLOURS
 from .sensitivity import Assumption, Heatmap, Tornado
-from .signal import RateTrend
+from .signal import RateTrend, sure_text
 
 BAND_COLOUR = "rgba(31, 111, 235, 0.15)"
 LINE_COLOUR = "#1f6feb"
@@ -42,6 +42,7 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
             y=[p.high for p in pts] + [p.low for p in pts][::-1],
             fill="toself",
             fillcolor=BAND_COLOUR,
+            mode="lines",
             line={"width": 0},
             name=band,
             hoverinfo="skip",
@@ -91,19 +92,21 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
         fig.add_annotation(
             x=change.after_quarter,
             y=change.after,
-            text=f"real {change.direction}? {real:.0%} sure",
+            text=f"real {change.direction}: {sure_text(real)} sure",
             showarrow=True,
             arrowcolor=ALERT_COLOUR,
             font={"color": ALERT_COLOUR},
             ay=40 if change.direction == "drop" else -40,
         )
-    return _layout(
+    fig = _layout(
         fig,
         height,
         title={"text": f"{trend.source} · {trend.step}", "x": 0, "font": {"size": 14}},
         yaxis_tickformat=".0%",
         yaxis_title="Rate",
     )
+    fig.update_layout(legend={"y": -0.12, "yanchor": "top"}, margin={"b": 40})
+    return fig
 
 
 def volume_chart(fit: VolumeFit, level: float = 0.8, *, height: int = 300) -> go.Figure:

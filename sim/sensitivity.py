@@ -56,6 +56,7 @@ FIXED_MOVE = 0.10  # an assumption known exactly is moved by ±10%
 HEATMAP_SIZE = 20
 RATE_SPAN = 0.25  # heatmap rate axis: current ± 25 points
 VOLUME_SPAN = (0.5, 1.5)  # heatmap volume axis: half to one and a half times the current
+NEVER = 2**40  # more wins than any scenario can have: a trial that misses even then never hits
 BOOKINGS_CACHE_CELLS = 2_000_000  # remembered Gamma quantiles per owner (16 MB)
 Goal = Literal["share", "total"]
 
@@ -296,18 +297,18 @@ class _Bookings:
     uniforms; Gamma quantiles are remembered per (wins, trial) so re-simulations reuse them."""
 
     def __init__(self, u: np.ndarray) -> None:
-        self._u = u
+        self.u = u
         self._tables: dict[float, np.ndarray] = {}  # shape -> (max wins + 1, trials), NaN = unknown
 
     def _table(self, shape: float, top: int) -> np.ndarray | None:
         table = self._tables.get(shape)
         if table is not None and len(table) > top:
             return table
-        most = BOOKINGS_CACHE_CELLS // len(self._u)
+        most = BOOKINGS_CACHE_CELLS // len(self.u)
         if top + 1 > most:
             return None
         rows = min(max(top + 1, 2 * len(table) if table is not None else 0), most)
-        grown = np.full((rows, len(self._u)), np.nan)
+        grown = np.full((rows, len(self.u)), np.nan)
         if table is not None:
             grown[: len(table)] = table
         self._tables[shape] = grown
@@ -322,14 +323,14 @@ class _Bookings:
         idx = np.flatnonzero(wins > 0)
         table = self._table(shape, int(wins.max()) if len(wins) else 0)
         if table is None:
-            out[idx] = scale * special.gammaincinv(wins[idx] * shape, self._u[idx])
+            out[idx] = scale * special.gammaincinv(wins[idx] * shape, self.u[idx])
             return out
         w = wins[idx]
         q = table[w, idx]
         missing = np.isnan(q)
         if missing.any():
             m, wm = idx[missing], w[missing]
-            q[missing] = table[wm, m] = special.gammaincinv(wm * shape, self._u[m])
+            q[missing] = table[wm, m] = special.gammaincinv(wm * shape, self.u[m])
         out[idx] = scale * q
         return out
 
@@ -373,6 +374,8 @@ class Resimulator:
         self._laws = _Laws()
         self._wins: dict[tuple[int, str], np.ndarray] = {}
         self._owner_out: dict[tuple[Any, ...], np.ndarray] = {}
+        self._needed: dict[Any, np.ndarray] = {}
+        self._base = {o: tuple((i, k) for i, _, k in self._mine(scenario, o)) for o in OWNERS}
 
     def _streams(self) -> list[np.random.Generator]:
         return np.random.default_rng(self.seed).spawn(2 + self._n)
@@ -390,31 +393,89 @@ class Resimulator:
             self._wins[(i, key)] = wins
         return wins
 
-    def _owner_outcome(self, variant: Scenario, owner: Owner) -> np.ndarray:
-        mine = [
+    def _mine(self, variant: Scenario, owner: Owner) -> list[tuple[int, Source, str]]:
+        return [
             (i, s, s.model_dump_json()) for i, s in enumerate(variant.sources) if s.owner == owner
         ]
-        deal = variant.deal_size if variant.metric == "bookings" else None
-        key = (
-            owner,
-            tuple((i, k) for i, _, k in mine),
-            None if deal is None else (deal.mean, deal.cv),
-        )
+
+    def _owner_wins(self, mine: list[tuple[int, Source, str]]) -> np.ndarray:
+        wins = np.zeros(self.trials, dtype=np.int64)
+        for i, s, k in mine:
+            wins = wins + self._source_wins(i, s, k)
+        return wins
+
+    def _owner_outcome(
+        self, mine: list[tuple[int, Source, str]], owner: Owner, deal: DealSize | None
+    ) -> np.ndarray:
+        key = (owner, tuple((i, k) for i, _, k in mine), deal)
         out = self._owner_out.get(key)
         if out is None:
-            wins = np.zeros(self.trials, dtype=np.int64)
-            for i, s, k in mine:
-                wins = wins + self._source_wins(i, s, k)
+            wins = self._owner_wins(mine)
             out = wins if deal is None else self._bookings[owner].of(wins, deal)
             if len(self._owner_out) >= 64:
                 self._owner_out.clear()
             self._owner_out[key] = out
         return out
 
+    def _wins_needed(
+        self, owner: Owner, deal: DealSize, target: float, other: np.ndarray, key: Any
+    ) -> np.ndarray:
+        """Per trial, the fewest wins of `owner` that hit the target with the other owner's
+        bookings fixed. Bookings grow with wins for a fixed uniform, so a trial hits exactly
+        when its wins reach this number; found by doubling, then bisection, for all trials at
+        once with the same float operations as engine.draw_bookings."""
+        needed = self._needed.get(key)
+        if needed is not None:
+            return needed
+        shape, scale = 1.0 / deal.cv**2, deal.mean * deal.cv**2
+        u = self._bookings[owner].u
+        limit = target - HIT_TOLERANCE
+
+        def hit(w: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(idx))
+            pos = w > 0
+            out[pos] = scale * special.gammaincinv(w[pos] * shape, u[idx[pos]])
+            return np.asarray(out + other[idx] >= limit)
+
+        needed = np.zeros(self.trials, dtype=np.int64)
+        rest = np.flatnonzero(~hit(np.zeros(self.trials, dtype=np.int64), np.arange(self.trials)))
+        low, high = np.zeros(len(rest), dtype=np.int64), np.ones(len(rest), dtype=np.int64)
+        ok = hit(high, rest)
+        while not ok.all():  # invariant: low misses; double high until it hits
+            grow = ~ok & (high < NEVER)
+            if not grow.any():
+                break
+            low[grow], high[grow] = high[grow], high[grow] * 2
+            ok[grow] = hit(high[grow], rest[grow])
+        high[~ok] = np.iinfo(np.int64).max
+        while (active := np.flatnonzero(high - low > 1)).size:
+            mid = (low[active] + high[active]) // 2
+            hits = hit(mid, rest[active])
+            high[active[hits]] = mid[hits]
+            low[active[~hits]] = mid[~hits]
+        needed[rest] = high
+        self._needed[key] = needed
+        return needed
+
     def p_hit(self, variant: Scenario) -> float:
         if len(variant.sources) != self._n:
             raise ScenarioError("sources: a variant must keep the scenario's sources")
-        total = self._owner_outcome(variant, "marketing") + self._owner_outcome(variant, "sales")
+        mine = {o: self._mine(variant, o) for o in OWNERS}
+        deal = variant.deal_size if variant.metric == "bookings" else None
+        if deal is not None and deal.cv > 0:
+            keys = {o: tuple((i, k) for i, _, k in mine[o]) for o in OWNERS}
+            moved = [o for o in OWNERS if keys[o] != self._base[o]]
+            if len(moved) == 1:  # one owner's wins changed: compare them with the wins needed
+                owner = moved[0]
+                other: Owner = "sales" if owner == "marketing" else "marketing"
+                fixed = self._owner_outcome(mine[other], other, deal)
+                key = (owner, keys[other], deal, variant.target)
+                needed = self._wins_needed(owner, deal, variant.target, fixed, key)
+                wins = self._owner_wins(mine[owner])
+                return float(np.count_nonzero(wins >= needed) / self.trials)
+        total = self._owner_outcome(mine["marketing"], "marketing", deal) + self._owner_outcome(
+            mine["sales"], "sales", deal
+        )
         return float(np.count_nonzero(total >= variant.target - HIT_TOLERANCE) / self.trials)
 
 

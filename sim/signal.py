@@ -102,8 +102,8 @@ class Change:
             f"{self.after_quarter}"
         )
         real = self.p_drop if self.direction != "rise" else 1 - self.p_drop
-        sure = f"{_pct(real)} sure it really {'fell' if self.direction != 'rise' else 'rose'}"
-        chance = f"a gap this large happens by chance {_pct(self.p_value)} of the time"
+        sure = f"{sure_text(real)} sure it really {'fell' if self.direction != 'rise' else 'rose'}"
+        chance = f"a gap this large happens by chance {sure_text(self.p_value)} of the time"
         if self.flagged:
             return f"{move}: {sure}; {chance}, so it is flagged as a real {self.direction}."
         return f"{move}: {sure}, but {chance}, so it is not flagged (could be noise)."
@@ -121,7 +121,8 @@ class Change:
         }
 
 
-def _pct(p: float) -> str:
+def sure_text(p: float) -> str:
+    """A probability as sentences show it: 99.6%, 78%, 'over 99.9%'."""
     if p < 0.001:
         return "under 0.1%"
     if p > 0.999:

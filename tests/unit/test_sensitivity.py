@@ -186,9 +186,17 @@ def test_heatmap_cells_are_direct_re_simulations_and_monotone() -> None:
     assert h.base_p_hit == simulate(SEED, trials=TRIALS, seed=1).p_hit
 
 
-def test_heatmap_over_two_sources_and_bookings_matches_simulate() -> None:
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("sources[2].volume.mean", "deal_size.mean"),  # the deal size moves: every owner redrawn
+        ("sources[0].volume.mean", "sources[2].rates[1].mean"),  # marketing only: wins needed
+        ("sources[0].volume.mean", "sources[1].rates[0].mean"),  # both owners move
+    ],
+)
+def test_bookings_heatmaps_match_simulate(x: str, y: str) -> None:
     s = _bookings(_three_sources())
-    h = heatmap(s, "sources[2].volume.mean", "deal_size.mean", size=4, trials=TRIALS, seed=2)
+    h = heatmap(s, x, y, size=4, trials=TRIALS, seed=2)
     for r in range(4):
         for c in range(4):
             moved = move(move(s, h.x.key, h.x_values[c]), h.y.key, h.y_values[r])
