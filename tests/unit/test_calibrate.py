@@ -431,7 +431,7 @@ def test_skipping_bad_count_rows_drops_the_whole_quarter_of_that_source() -> Non
     assert h.dropped[0].rows == (4, 5)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
 def test_any_bytes_give_a_history_or_a_calibration_error(data: bytes) -> None:
     try:
@@ -441,7 +441,7 @@ def test_any_bytes_give_a_history_or_a_calibration_error(data: bytes) -> None:
     assert message if history is None else history.sources
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(
         st.tuples(

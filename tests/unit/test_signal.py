@@ -67,7 +67,7 @@ def test_probability_of_drop_matches_a_monte_carlo_of_the_two_posteriors(
     assert abs(probability_of_drop(k1, n1, k2, n2) - mc) <= 4 * se + 1e-4
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 300), st.data())
 def test_probability_of_drop_is_a_coherent_probability(n1: int, n2: int, data) -> None:
     k1 = data.draw(st.integers(0, n1))
