@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 
 from .engine import HIT_TOLERANCE, SimulationResult
 from .models import Scenario
+from .review import ReviewResult
 
 HIT_COLOUR = "#2da44e"
 MISS_COLOUR = "#afb8c1"
@@ -86,5 +89,89 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12, "x": 0},
         funnelmode="group",
+    )
+    return fig
+
+
+def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
+    """Plan's expected outcome -> each factor's Shapley contribution -> actual outcome."""
+    parts = [c for c in review.contributions if abs(c.effect) >= 0.005]
+    labels = ["Plan (expected)"] + [f"{c.label}" for c in parts] + ["Actual"]
+    fig = go.Figure(
+        go.Waterfall(
+            orientation="v",
+            x=labels,
+            y=[review.plan_expected, *(c.effect for c in parts), review.actual],
+            measure=["absolute", *(["relative"] * len(parts)), "total"],
+            text=[
+                f"{review.plan_expected:,.1f}",
+                *(f"{c.effect:+,.1f}" for c in parts),
+                f"{review.actual:,.1f}",
+            ],
+            textposition="outside",
+            customdata=["", *(c.owner for c in parts), ""],
+            hovertemplate="%{x}<br>%{text} %{customdata}<extra></extra>",
+            increasing={"marker": {"color": HIT_COLOUR}},
+            decreasing={"marker": {"color": "#cf222e"}},
+            totals={"marker": {"color": "#57606a"}},
+            connector={"line": {"color": "#afb8c1"}},
+        )
+    )
+    fig.add_hline(
+        y=review.target,
+        line_dash="dash",
+        line_color="#1f6feb",
+        annotation_text=f"Target {review.target:,.0f}",
+        annotation_position="top left",
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title=metric_label(review.metric),
+    )
+    return fig
+
+
+def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
+    """Planned cumulative first-stage count per week with its P10-P90 band, and the actual."""
+    weeks = pace["weeks"]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=weeks, y=pace["high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+    )
+    fig.add_scatter(
+        x=weeks,
+        y=pace["low"],
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(31,111,235,0.15)",
+        name="Plan's P10–P90",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=weeks,
+        y=pace["planned"],
+        mode="lines",
+        line={"color": "#1f6feb"},
+        name=f"Planned {pace['stage']}s (cumulative)",
+    )
+    if pace["actual"] is not None:
+        fig.add_scatter(
+            x=[pace["actual_week"]],
+            y=[pace["actual"]],
+            mode="markers",
+            marker={"size": 12, "color": "#cf222e"},
+            name="Actual to date",
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title="Week of quarter",
+        yaxis_title=f"{pace['stage']}s",
+        legend={"orientation": "h", "y": 1.15},
     )
     return fig

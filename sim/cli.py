@@ -17,8 +17,9 @@ from .calibrate import (
     read_history_file,
 )
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
-from .models import Scenario, load_scenario, scenario_json_schema
+from .models import ScenarioError, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
+from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
 from .signal import all_trends
 
 
@@ -99,6 +100,28 @@ def render_plan(r: PlanResult) -> str:
     )
 
 
+def render_review(r: ReviewResult) -> str:
+    rows = [["Factor", "owner", "plan", "actual", "effect"]]
+    for c in r.contributions:
+        rows.append([c.label, c.owner, f"{c.plan:,.3g}", f"{c.actual:,.3g}", f"{c.effect:+,.2f}"])
+    signal_lines = [f"  {s.source} {s.step}: {s.verdict}" for s in r.signals]
+    f = r.reforecast
+    return (
+        f"{r.verdict}\n\n{_table(rows)}\n\nSignal or noise:\n"
+        + "\n".join(signal_lines)
+        + f"\n\nRe-forecast at week {f.week} of {f.weeks}: chance to hit {f.p_hit:.0%} "
+        f"(expected {_fmt(f.mean, r.metric)}, P10-P90 {_fmt(f.p10, r.metric)}-{_fmt(f.p90, r.metric)})"
+    )
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"file: cannot read {path}: {exc.strerror}") from None
+
+
 def _emit(result: Any, as_json: bool, render: Callable[[Any], str]) -> None:
     print(json.dumps(result.to_dict(), indent=2) if as_json else render(result))
 
@@ -118,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_val = sub.add_parser("validate", help="check a scenario file")
     p_val.add_argument("file")
     sub.add_parser("schema", help="print the JSON Schema of scenario files (schema v1)")
+    p_rev = sub.add_parser("review", help="actuals against the plan: the gap traced to its cause")
+    p_rev.add_argument("plan")
+    p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
+    p_rev.add_argument("--week", type=int, default=None, help="week of the quarter (default: all)")
+    p_rev.add_argument("--weeks", type=int, default=DEFAULT_WEEKS)
+    p_rev.add_argument("--trials", type=int, default=20_000)
+    p_rev.add_argument("--seed", type=int, default=0)
+    p_rev.add_argument("--json", action="store_true")
     _add_calibrate(sub)
     args = parser.parse_args(argv)
     if args.command == "calibrate":
@@ -126,7 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(scenario_json_schema(), indent=2))
         return 0
     try:
-        scenario: Scenario = load_scenario(args.file)
+        if args.command == "review":
+            scenario = load_scenario(args.plan)
+            actuals = actuals_from_csv(
+                _read(args.actuals), scenario, week=args.week, weeks=args.weeks
+            )
+            result = review(scenario, actuals, trials=args.trials, seed=args.seed)
+            _emit(result, args.json, render_review)
+            return 0
+        scenario = load_scenario(args.file)
         if args.command == "simulate":
             _emit(
                 simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation

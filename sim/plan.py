@@ -209,7 +209,8 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
         return None
 
     def ok(total: int) -> bool:
-        return owner_hit_probability(scenario, scale_sources(sources, total), target) >= confidence
+        p = owner_hit_probability(scenario, scale_sources(sources, total), target)
+        return p >= confidence - 1e-12  # a tie within rounding counts as reached
 
     limit = MAX_VOLUME * len(sources)
     high = max(1, volume_for_expectation(scenario, owner) or 1)

@@ -1,36 +1,10 @@
-"""AppTest helpers: run a page like a user, read the numbers it shows."""
+"""Each page test gets its own data folder (the scenario store lives there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_page(path: str = "app.py") -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label_start: str) -> str:
-    """The value shown by the metric whose label starts with `label_start`."""
-    for m in at.metric:
-        if m.label.startswith(label_start):
-            return str(m.value)
-    raise AssertionError(f"no metric labelled {label_start!r}: {[m.label for m in at.metric]}")
-
-
-def percent(at: AppTest, label_start: str) -> float:
-    return float(metric(at, label_start).rstrip("%")) / 100
-
-
-def number(at: AppTest, label_start: str) -> float:
-    return float(metric(at, label_start).replace(",", ""))
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT, metric
+from app_helpers import ROOT, metric
 from streamlit.testing.v1 import AppTest
 
 from sim import load_scenario

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import number, percent, run_page
+from app_helpers import number, percent, run_page
 
 from sim import load_scenario, plan, simulate
 from sim.engine import DEFAULT_TRIALS

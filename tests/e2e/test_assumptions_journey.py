@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT, AppServer
+from e2e_helpers import ROOT, AppServer
 from playwright.sync_api import Page, expect
 
 from sim import load_scenario

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import AppServer
+from e2e_helpers import AppServer
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SEED_FILE
+from unit_helpers import ROOT, SEED_FILE
 
 from sim import load_scenario, plan, simulate
 from sim.cli import main

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import one_source
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
+from unit_helpers import one_source
 
 from sim import parse_scenario, simulate
 from sim.engine import draw_source_wins, source_pmf

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import SEED_FILE
 from hypothesis import given
 from hypothesis import strategies as st
+from unit_helpers import SEED_FILE
 
 from sim import ScenarioError, parse_scenario, scenario_from_json
 from sim.models import MAX_FILE_BYTES, load_scenario, scenario_json_schema

@@ -1,0 +1,179 @@
+"""Review: what actually happened against the plan, the gap traced to its stage and owner."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sim import ScenarioError
+from sim.charts import pacing_chart, waterfall_chart
+from sim.review import (
+    DEFAULT_WEEKS,
+    MAX_CSV_BYTES,
+    actuals_from_csv,
+    actuals_from_rows,
+    blank_actuals,
+    pacing,
+    review,
+)
+from ui import shell
+
+shell.setup_page("Review")
+scenario = shell.current_scenario()
+st.title(f"Quarter review · {shell.md_text(scenario.name)} · {scenario.quarter}")
+st.caption(
+    "Enter what actually happened: how many leads reached each stage, for the whole quarter or "
+    "to date. The gap to the plan is split between the stages that caused it, each with its owner."
+)
+
+# ---- Actuals: upload or type ---------------------------------------------------------------------
+plan_rows = blank_actuals(scenario)
+layout = [(r["source"], r["stage"]) for r in plan_rows]
+if st.session_state.get("review_layout") != layout:  # a different plan: start from its funnel
+    st.session_state["review_layout"] = layout
+    st.session_state["review_rows"] = plan_rows
+    st.session_state["review_rev"] = st.session_state.get("review_rev", 0) + 1
+    st.session_state.pop("review_last", None)
+
+left, right = st.columns([2, 1])
+with right:
+    if "review_pending_week" in st.session_state:  # a loaded file said which week it is
+        st.session_state["review_week"] = st.session_state.pop("review_pending_week")
+    st.session_state.setdefault("review_week", DEFAULT_WEEKS)
+    week = st.slider(
+        "Week of the quarter",
+        0,
+        DEFAULT_WEEKS,
+        key="review_week",
+        help=f"{DEFAULT_WEEKS} means the quarter is closed; earlier weeks re-forecast the rest.",
+    )
+    upload = st.file_uploader(
+        "Load actuals (CSV)",
+        type=["csv"],
+        key="review_upload",
+        max_upload_size=5,
+        help="Columns: source, stage, count; optional bookings (on the won row) and week.",
+    )
+    if upload is not None and st.session_state.get("review_upload_done") != upload.file_id:
+        st.session_state["review_upload_done"] = upload.file_id
+        try:
+            loaded = actuals_from_csv(upload.getvalue()[: MAX_CSV_BYTES + 1], scenario)
+        except ScenarioError as exc:
+            st.session_state["review_upload_error"] = f"Could not load {upload.name}: {exc}"
+        else:
+            st.session_state.pop("review_upload_error", None)
+            st.session_state["review_rows"] = [
+                {
+                    "source": r["source"],
+                    "stage": r["stage"],
+                    "count": loaded.for_source(r["source"]).counts[r["stage"]],
+                }  # type: ignore[union-attr]
+                for r in plan_rows
+            ]
+            st.session_state["review_bookings"] = {
+                s.name: s.bookings for s in loaded.sources if s.bookings is not None
+            }
+            st.session_state["review_rev"] += 1
+            if loaded.week != week:
+                st.session_state["review_pending_week"] = loaded.week
+                st.rerun()
+    if err := st.session_state.get("review_upload_error"):
+        st.error(f"{err}. Nothing was changed.")
+
+with left:
+    edited = st.data_editor(
+        pd.DataFrame(st.session_state["review_rows"]),
+        key=f"review_table_{st.session_state['review_rev']}",
+        disabled=["source", "stage"],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "source": "Source",
+            "stage": "Stage",
+            "count": st.column_config.NumberColumn(
+                "Reached this stage",
+                min_value=0,
+                step=1,
+                help="Leads that reached this stage (cumulative, to date).",
+            ),
+        },
+    )
+
+try:
+    actuals = actuals_from_rows(edited.to_dict("records"), scenario, week=week)
+    bookings = st.session_state.get("review_bookings", {})
+    if bookings:
+        actuals = actuals.model_copy(
+            update={
+                "sources": [
+                    s.model_copy(update={"bookings": bookings.get(s.name)}) for s in actuals.sources
+                ]
+            }
+        )
+    result = review(scenario, actuals)
+    st.session_state["review_last"] = result
+except ScenarioError as exc:
+    st.error(f"{exc}. Showing the last valid review.")
+    result = st.session_state.get("review_last")
+if result is None:
+    st.stop()
+
+# ---- Verdict -----------------------------------------------------------------------------------------
+st.subheader(shell.md_text(result.verdict))
+cols = st.columns(3)
+unit = "Customers" if result.metric == "customers" else "Bookings"
+cols[0].metric(
+    f"{unit} so far" if result.week < result.weeks else unit,
+    f"{result.actual:,.0f}",
+    delta=f"{result.gap:+,.1f} vs plan",
+)
+cols[1].metric("Plan expected by now", f"{result.plan_expected:,.1f}")
+cols[2].metric(
+    "Chance we still hit the number" if result.week < result.weeks else "Hit the number?",
+    f"{result.reforecast.p_hit:.0%}"
+    if result.week < result.weeks
+    else ("Yes" if result.reforecast.p_hit == 1 else "No"),
+    help="Re-forecast: leads in each stage continue down the funnel with the time left; the "
+    "rest of the committed volume arrives over the weeks left.",
+)
+
+st.markdown("**Where the gap came from**")
+st.plotly_chart(waterfall_chart(result), key="review_waterfall", theme=None)
+
+st.markdown("**Signal or noise, stage by stage**")
+st.caption(
+    "A stage is flagged only when its actual rate lies outside the central 95% of what "
+    "the plan's own uncertainty allowed for that many leads."
+)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Source": s.source,
+                "Step": s.step,
+                "Owner": s.owner,
+                "Leads in": s.entered,
+                "Actual rate": s.actual_rate,
+                "Plan rate": s.plan_rate,
+                "Plan allowed": "" if s.low is None else f"{s.low:.0%}–{s.high:.0%}",
+                "Call": s.verdict,
+            }
+            for s in result.signals
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Actual rate": st.column_config.NumberColumn(format="percent"),
+        "Plan rate": st.column_config.NumberColumn(format="percent"),
+    },
+)
+
+if result.week < result.weeks:
+    st.markdown("**Pacing against the plan**")
+    source_name = st.selectbox(
+        "Source", [s.name for s in scenario.sources], key="review_pace_source"
+    )
+    st.plotly_chart(
+        pacing_chart(pacing(scenario, actuals, source_name)), key="review_pacing", theme=None
+    )
