@@ -29,6 +29,7 @@ from sim.calibrate import (
     detect_format,
     detect_lead_columns,
     plural,
+    problems_table,
     read_header,
     read_history,
     stage_name,
@@ -234,17 +235,7 @@ if data is not None:
             st.error(f"Nothing was imported from {shell.md_text(name)}: {shell.md_text(str(exc))}")
             if exc.problems:
                 st.dataframe(
-                    [
-                        {
-                            "Rows": ", ".join(map(str, p.rows[:20]))
-                            + (" …" if len(p.rows) > 20 else ""),
-                            "Column": p.column or "",
-                            "Problem": p.reason,
-                        }
-                        for p in exc.problems
-                    ],
-                    hide_index=True,
-                    key="assumptions_problems",
+                    problems_table(exc.problems), hide_index=True, key="assumptions_problems"
                 )
 
 if history is not None:
@@ -253,17 +244,7 @@ if history is not None:
     if history.dropped:
         with st.expander(f"Rows left out ({sum(len(p.rows) for p in history.dropped):,})"):
             st.dataframe(
-                [
-                    {
-                        "Rows": ", ".join(map(str, p.rows[:20]))
-                        + (" …" if len(p.rows) > 20 else ""),
-                        "Column": p.column or "",
-                        "Why": p.reason,
-                    }
-                    for p in history.dropped
-                ],
-                hide_index=True,
-                key="assumptions_dropped",
+                problems_table(history.dropped), hide_index=True, key="assumptions_dropped"
             )
     for note in history.notes:
         st.caption(shell.md_text(note))

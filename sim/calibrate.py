@@ -108,6 +108,18 @@ class Problem:
         return {"rows": list(self.rows), "column": self.column, "reason": self.reason}
 
 
+def problems_table(problems: Sequence[Problem], limit: int = 20) -> list[dict[str, str]]:
+    """Rows of text for a table of problems: the first `limit` rows of each, column, reason."""
+    return [
+        {
+            "Rows": ", ".join(map(str, p.rows[:limit])) + (" …" if len(p.rows) > limit else ""),
+            "Column": p.column or "",
+            "Why": p.reason,
+        }
+        for p in problems
+    ]
+
+
 def _shown(value: str) -> str:
     return repr(value if len(value) <= SHOW_VALUE else value[:SHOW_VALUE] + "…")
 

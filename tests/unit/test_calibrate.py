@@ -30,6 +30,7 @@ from sim.calibrate import (
     fit_deal_totals,
     fit_volume,
     plural,
+    problems_table,
     read_header,
     read_history,
     read_history_file,
@@ -418,6 +419,9 @@ def test_problems_list_every_row_and_skipping_leaves_them_out() -> None:
     (problem,) = err.value.problems
     assert problem.rows == (5, 6, 7, 8)
     assert problem.column == "sql_date"
+    assert problems_table(err.value.problems, limit=2) == [
+        {"Rows": "5, 6 …", "Column": "sql_date", "Why": problem.reason}
+    ]
     skipped = read_history(bad, skip_bad_rows=True)
     assert skipped.rows_used == 3
     assert skipped.dropped[0].rows == (5, 6, 7, 8)
