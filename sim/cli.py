@@ -231,7 +231,8 @@ def render_calibration(cal: Calibration, flags: list[str]) -> str:
         cv = "n/a" if d.cv is None else f"{d.cv:.2f}"
         lines += [
             "",
-            f"Deal size: {d.mean:,.0f} on average, CV {cv} ({d.deals:,} won deals, {d.basis})",
+            f"Deal size: {d.mean:,.0f} on average, CV {cv} (from {d.deals:,} won deals"
+            + (", by quarter totals)" if d.basis == "quarter totals" else ")"),
         ]
     lines += ["", "Flagged changes:" if flags else "No quarter-to-quarter change is flagged."]
     lines += [f"  {f}" for f in flags]
