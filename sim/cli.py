@@ -9,6 +9,14 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, NoReturn
 
+from .calibrate import (
+    DATE_FORMATS,
+    Calibration,
+    apply_calibration,
+    calibrate,
+    plural,
+    read_history_file,
+)
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
 from .export import FORMATS, export
 from .leads import MAX_BYTES as MAX_LEADS_BYTES
@@ -16,6 +24,7 @@ from .leads import LeadCheck, check_leads
 from .models import ScenarioError, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
 from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
+from .signal import all_trends
 
 
 class _Parser(argparse.ArgumentParser):
@@ -163,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rev.add_argument("--trials", type=int, default=20_000)
     p_rev.add_argument("--seed", type=int, default=0)
     p_rev.add_argument("--json", action="store_true")
+    _add_calibrate(sub)
     args = parser.parse_args(argv)
+    if args.command == "calibrate":
+        return _run_calibrate(args)
     if args.command == "schema":
         print(json.dumps(scenario_json_schema(), indent=2))
         return 0
@@ -203,6 +215,102 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"ok: {scenario.name} ({scenario.quarter}), {len(scenario.sources)} sources")
     except ValueError as exc:  # ScenarioError and friends: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# ---- calibrate: fit assumptions from a history CSV (docs/calibration.md) ---------------------
+
+
+def _add_calibrate(sub: Any) -> None:
+    p = sub.add_parser("calibrate", help="fit rates, volumes and deal size from a history CSV")
+    p.add_argument("history", help="quarterly counts or a lead-level CRM export (CSV)")
+    p.add_argument("--format", choices=["counts", "leads"], help="default: read from the header")
+    p.add_argument("--half-life", type=float, help="weight recent quarters: halve every N back")
+    p.add_argument("--skip-bad-rows", action="store_true", help="leave out rows with problems")
+    p.add_argument("--date-format", choices=list(DATE_FORMATS), default="YYYY-MM-DD")
+    p.add_argument("--apply", metavar="SCENARIO", help="print SCENARIO with the fit written in")
+    p.add_argument("--json", action="store_true")
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def render_calibration(cal: Calibration, flags: list[str]) -> str:
+    h = cal.history
+    kind = "quarterly counts" if h.format == "counts" else "lead export"
+    lines = [f"History ({kind}): {h.summary()}"]
+    lines += [f"Left out: {p}" for p in h.dropped]
+    lines += [f"Note: {n}" for n in h.notes]
+    for s in cal.sources:
+        v = s.volume
+        spread = "Poisson" if v.cv is None else f"good and bad quarters, CV {v.cv:.2f}"
+        rows = [["step", "rate", f"{cal.level:.0%} range", "evidence (n)", "leads seen"]]
+        for r in s.rates:
+            lo, hi = r.interval(cal.level)
+            rows.append(
+                [
+                    r.label,
+                    _pct(r.mean),
+                    f"{lo:.1%}–{hi:.1%}",
+                    f"{r.evidence:,.1f}",
+                    f"{sum(r.leads):,}",
+                ]
+            )
+        lines += [
+            "",
+            f"{s.name}: {' → '.join(s.stages)}",
+            f"  {plural(v.stage)} per quarter: {v.mean:,.1f} on average ({spread}); "
+            + ", ".join(f"{q} {c:,}" for q, c in zip(v.quarters, v.counts, strict=True)),
+            "  " + _table(rows).replace("\n", "\n  "),
+        ]
+    d = cal.deal_size
+    if d is not None:
+        cv = "n/a" if d.cv is None else f"{d.cv:.2f}"
+        lines += [
+            "",
+            f"Deal size: {d.mean:,.0f} on average, CV {cv} (from {d.deals:,} won deals"
+            + (", by quarter totals)" if d.basis == "quarter totals" else ")"),
+        ]
+    lines += ["", "Flagged changes:" if flags else "No quarter-to-quarter change is flagged."]
+    lines += [f"  {f}" for f in flags]
+    return "\n".join(lines)
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    try:
+        history = read_history_file(
+            args.history,
+            args.format or "auto",
+            skip_bad_rows=args.skip_bad_rows,
+            date_format=DATE_FORMATS[args.date_format],
+        )
+        cal = calibrate(history, half_life=args.half_life)
+        if args.apply:
+            applied = apply_calibration(load_scenario(args.apply), cal)
+            print(applied.scenario.to_json(), end="")
+            for line in (*applied.changes, *applied.skipped):
+                print(line, file=sys.stderr)
+            return 0
+        trends = all_trends(cal)
+        if args.json:
+            out = cal.to_dict()
+            out["flags"] = [
+                {"source": t.source, "step": t.step, **c.to_dict()}
+                for t in trends
+                for c in t.flagged
+            ]
+            print(json.dumps(out, indent=2))
+        else:
+            flags = [
+                f"{t.source} · {c.sentence(t.step, plural(t.from_stage))}"
+                for t in trends
+                for c in t.flagged
+            ]
+            print(render_calibration(cal, flags))
+    except ValueError as exc:  # CalibrationError, ScenarioError: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,72 @@
+"""The Assumptions page's figures show the numbers of the result objects they are built from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import load_scenario
+from sim.assumption_charts import (
+    deal_size_chart,
+    heatmap_chart,
+    tornado_chart,
+    trend_chart,
+    volume_chart,
+)
+from sim.calibrate import calibrate, read_history_file
+from sim.sensitivity import heatmap, tornado
+from sim.signal import all_trends
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = load_scenario(ROOT / "examples" / "seed-sla.json")
+CAL = calibrate(read_history_file(ROOT / "examples" / "history-leads.csv"))
+
+
+def test_trend_chart_marks_the_flagged_drop_and_draws_band_and_limits() -> None:
+    trend = next(t for t in all_trends(CAL) if t.flagged)
+    fig = trend_chart(trend)
+    names = [tr.name for tr in fig.data]
+    assert "80% credible band" in names
+    assert "Control limits (3σ)" in names
+    rate = next(tr for tr in fig.data if tr.name == trend.step)
+    assert list(rate.y) == [p.rate for p in trend.points if p.leads]
+    (note,) = fig.layout.annotations[1:]  # the first is the centre line's label
+    assert note.x == trend.flagged[0].after_quarter
+    assert "real drop" in note.text
+    fig.to_json()
+
+
+def test_volume_and_deal_size_charts_show_the_history_and_the_fit() -> None:
+    vol = CAL.sources[0].volume
+    fig = volume_chart(vol)
+    assert list(fig.data[0].y) == list(vol.counts)
+    assert CAL.deal_size is not None
+    deal = deal_size_chart(CAL.deal_size)
+    bars, curve = deal.data
+    assert np.sum(np.asarray(bars.y) * np.asarray(bars.width)) == pytest.approx(1.0)
+    assert "fitted: mean" in curve.name
+
+
+def test_tornado_chart_has_one_bar_end_per_assumption_coloured_by_owner() -> None:
+    t = tornado(SEED, trials=5000, seed=0)
+    fig = tornado_chart(t)
+    ends = {(tr.name, y) for tr in fig.data for y in tr.y}
+    assert len(ends) == 2 * len(t.bars)
+    top = t.bars[0]
+    label = f"{top.assumption.label} · {top.assumption.owner}"
+    assert list(fig.layout.yaxis.categoryarray)[-1] == label  # biggest swing drawn on top
+    high = next(tr for tr in fig.data if tr.name == f"{top.assumption.owner}, high end")
+    i = list(high.y).index(label)
+    assert high.base + high.x[i] == pytest.approx(top.p_high)
+
+
+def test_heatmap_chart_draws_the_contour_at_the_chosen_confidence() -> None:
+    h = heatmap(SEED, size=10, trials=5000, seed=0, confidence=0.8)
+    fig = heatmap_chart(h)
+    grid, contour, now = fig.data
+    np.testing.assert_array_equal(np.asarray(grid.z), h.p_hit)
+    assert contour.contours.start == contour.contours.end == 0.8
+    assert (now.x[0], now.y[0]) == (h.x.value, h.y.value)
+    assert fig.layout.yaxis.tickformat == ".0%"
