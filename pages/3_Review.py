@@ -7,6 +7,8 @@ import streamlit as st
 
 from sim import ScenarioError
 from sim.charts import pacing_chart, waterfall_chart
+from sim.compliance import MAX_BYTES as MAX_ACTIVITY_BYTES
+from sim.compliance import check_compliance
 from sim.review import (
     DEFAULT_WEEKS,
     MAX_CSV_BYTES,
@@ -16,6 +18,7 @@ from sim.review import (
     pacing,
     review,
 )
+from sim.sla import SLA
 from ui import shell
 
 shell.setup_page("Review")
@@ -116,7 +119,7 @@ except ScenarioError as exc:
     st.error(f"{exc}. Showing the last valid review.")
     result = st.session_state.get("review_last")
 if result is None:
-    st.stop()
+    st.stop()  # nothing valid to show yet (only possible before the first valid table)
 
 # ---- Verdict -----------------------------------------------------------------------------------------
 st.subheader(shell.md_text(result.verdict))
@@ -177,3 +180,52 @@ if result.week < result.weeks:
     st.plotly_chart(
         pacing_chart(pacing(scenario, actuals, source_name)), key="review_pacing", theme=None
     )
+
+# ---- Sales follow-up: the SLA's other half -------------------------------------------------------
+st.subheader("Sales follow-up against the SLA")
+terms = (scenario.sla or SLA()).follow_up
+st.caption(
+    f"The agreed terms: first touch within {terms.first_touch_hours} business hours, at least "
+    f"{terms.min_attempts} attempts over {terms.over_days} days (set them on the SLA page)."
+)
+activity = st.file_uploader(
+    "Load a follow-up activity export (CSV: lead, rep, mql_time, touch_time, optional sql_time)",
+    type=["csv"],
+    key="review_activity",
+    max_upload_size=50,
+)
+if activity is not None:
+    try:
+        comp = check_compliance(activity.getvalue()[: MAX_ACTIVITY_BYTES + 1], scenario)
+    except ScenarioError as exc:
+        st.error(f"Could not check {activity.name}: {exc}.")
+    else:
+        c = st.columns(3)
+        share = comp.share_compliant
+        c[0].metric(
+            "MQLs worked within the SLA",
+            "n/a" if share is None else f"{share:.0%}",
+            help=f"Of {len(comp.decided):,} MQLs whose follow-up window has closed or "
+            "already failed, as of the export's last timestamp.",
+        )
+        for col, key in zip(c[1:], ("compliant", "not compliant"), strict=True):
+            rate = comp.sql_rate[key]
+            col.metric(
+                f"MQL→SQL when {'worked' if key == 'compliant' else 'not worked'} within the SLA",
+                "n/a" if rate is None else f"{rate:.0%}",
+            )
+        st.dataframe(
+            comp.by_rep.rename(
+                columns={
+                    "rep": "Rep",
+                    "mqls": "MQLs",
+                    "compliant": "Within SLA",
+                    "first_touch_on_time": "First touch on time",
+                    "share_compliant": "Share",
+                }
+            ),
+            hide_index=True,
+            column_config={"Share": st.column_config.NumberColumn(format="percent")},
+        )
+        st.markdown(f"**Out of compliance as of {comp.as_of:%Y-%m-%d %H:%M}**")
+        st.dataframe(comp.out_of_compliance(), hide_index=True, height=240)

@@ -17,6 +17,7 @@ from .calibrate import (
     plural,
     read_history_file,
 )
+from .compliance import Compliance, check_compliance
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
 from .export import FORMATS, export
 from .leads import MAX_BYTES as MAX_LEADS_BYTES
@@ -127,6 +128,21 @@ def render_leads(c: LeadCheck) -> str:
     )
 
 
+def render_compliance(c: Compliance) -> str:
+    share = "n/a" if c.share_compliant is None else f"{c.share_compliant:.0%}"
+    rows = [["Rep", "MQLs", "within SLA", "share"]]
+    rows += [
+        [r.rep, f"{r.mqls}", f"{r.compliant}", f"{r.share_compliant:.0%}"]
+        for r in c.by_rep.itertuples()
+    ]
+    sql = ", ".join(f"{k}: {'n/a' if v is None else f'{v:.0%}'}" for k, v in c.sql_rate.items())
+    return (
+        f"{share} of {len(c.decided)} MQLs worked within the SLA (as of {c.as_of}).\n"
+        f"{_table(rows)}\nMQL→SQL by follow-up: {sql}\n"
+        f"Out of compliance now: {len(c.out_of_compliance())} MQLs"
+    )
+
+
 def _read(path: str, limit: int = MAX_CSV_BYTES) -> bytes:
     try:
         with open(path, "rb") as fh:
@@ -164,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_mql.add_argument("--scenario", required=True, help="scenario file with the MQL definition")
     p_mql.add_argument("--json", action="store_true")
+    p_cmp = sub.add_parser("compliance", help="sales follow-up against the SLA's terms")
+    p_cmp.add_argument("activity", help="CSV: lead, rep, mql_time, touch_time[, sql_time]")
+    p_cmp.add_argument("--scenario", required=True, help="scenario file with the SLA terms")
+    p_cmp.add_argument("--json", action="store_true")
     p_rev = sub.add_parser("review", help="actuals against the plan: the gap traced to its cause")
     p_rev.add_argument("plan")
     p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
@@ -187,6 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             result = review(scenario, actuals, trials=args.trials, seed=args.seed)
             _emit(result, args.json, render_review)
+            return 0
+        if args.command == "compliance":
+            comp = check_compliance(
+                _read(args.activity, MAX_LEADS_BYTES), load_scenario(args.scenario)
+            )
+            _emit(comp, args.json, render_compliance)
             return 0
         if args.command == "mql":
             check = check_leads(_read(args.leads, MAX_LEADS_BYTES), load_scenario(args.scenario))

@@ -54,3 +54,20 @@ def test_bad_csv_is_named_and_nothing_changes() -> None:
     upload(at, "bad.csv", b"source,stage,count\nInbound,MQL,-3\n")
     assert any("row 2, count: -3 is negative" in e.value for e in at.error)
     assert at.subheader[0].value == verdict
+
+
+def test_follow_up_compliance_section() -> None:
+    at = open_review()
+    at.file_uploader(key="review_activity").set_value(
+        ("activity.csv", (ROOT / "examples" / "activity-2027-Q1.csv").read_bytes(), "text/csv")
+    ).run()
+    assert not at.exception, at.exception
+    within = float(value(at, "MQLs worked within the SLA").rstrip("%"))
+    worked = float(value(at, "MQL→SQL when worked").rstrip("%"))
+    not_worked = float(value(at, "MQL→SQL when not worked").rstrip("%"))
+    assert 0 < within < 100
+    assert worked > not_worked
+    at.file_uploader(key="review_activity").set_value(
+        ("bad.csv", b"lead,rep\nA,Ana\n", "text/csv")
+    ).run()
+    assert any("columns: missing mql_time" in e.value for e in at.error)
