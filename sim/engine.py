@@ -46,14 +46,23 @@ def volume_law(volume: Volume, thin: float = 1.0) -> Any:
     return stats.nbinom(shape, shape / (shape + mean))
 
 
-def _law_pmf(law: Any) -> np.ndarray:
-    """pmf of a discrete scipy law on 0..K, K leaving out at most TAIL of the mass."""
-    top = int(law.isf(TAIL)) + 1 if law.mean() > 0 else 0
-    if hasattr(law, "args") and law.dist.name == "binom":
-        top = min(top, int(law.args[0]))
-    pmf: np.ndarray = law.pmf(np.arange(top + 1))
-    normalised: np.ndarray = pmf / pmf.sum()
-    return normalised
+def folded_pmf(volume: Volume, thin: float = 1.0) -> np.ndarray:
+    """pmf on 0..K of a volume thinned by a known probability, K leaving out at most TAIL."""
+    mean = volume.mean * thin
+    law: Any
+    args: tuple[float, ...]
+    if volume.dist == "fixed":
+        law, args = stats.binom, (int(volume.mean), thin)
+    elif volume.dist == "poisson":
+        law, args = stats.poisson, (mean,)
+    else:
+        shape = 1.0 / (volume.cv or 1.0) ** 2
+        law, args = stats.nbinom, (shape, shape / (shape + mean))
+    top = int(law.isf(TAIL, *args)) + 1 if mean > 0 else 0
+    if volume.dist == "fixed":
+        top = min(top, int(volume.mean))
+    pmf = law.pmf(np.arange(top + 1), *args)
+    return np.asarray(pmf / pmf.sum())
 
 
 def _trim(pmf: np.ndarray) -> np.ndarray:
@@ -63,21 +72,55 @@ def _trim(pmf: np.ndarray) -> np.ndarray:
     return kept
 
 
+_TRANSITIONS: dict[tuple[float, float], np.ndarray] = {}
+_TRANSITIONS_KEPT = 16
+_CACHED_CELLS = 1_500_000  # largest whole matrix kept per rate (12 MB)
+
+
+def _low_end(pmf: np.ndarray) -> int:
+    """First count that matters: below it the law holds less than TAIL of its mass."""
+    return int(np.searchsorted(np.cumsum(pmf), TAIL, side="right"))
+
+
+def _transition_rows(alpha: float, beta: float, low: int, size: int) -> np.ndarray:
+    """Rows low..size-1 of the Beta-binomial transition matrix (row k: converts among k leads).
+
+    Small matrices are built once per rate at the largest size seen and sliced, so moving a
+    volume slider reuses them; large ones are built only for the rows the law needs.
+    """
+    t = _TRANSITIONS.get((alpha, beta))
+    if (t is None or len(t) < size) and size * size <= _CACHED_CELLS:
+        grow = size if t is None else max(size, 2 * len(t))
+        k = np.arange(min(grow, math.isqrt(_CACHED_CELLS)))  # still >= size
+        t = stats.betabinom.pmf(k[None, :], k[:, None], alpha, beta)
+        if len(_TRANSITIONS) >= _TRANSITIONS_KEPT:
+            _TRANSITIONS.pop(next(iter(_TRANSITIONS)))
+        _TRANSITIONS[(alpha, beta)] = t
+    if t is not None and len(t) >= size:
+        return t[low:size, :size]
+    k = np.arange(size)
+    return np.asarray(stats.betabinom.pmf(k[None, :], k[low:, None], alpha, beta))
+
+
+def step_cells(pmf: np.ndarray) -> int:
+    """Work of one uncertain step: the rows the law needs times the counts they can reach."""
+    return (len(pmf) - _low_end(pmf)) * len(pmf)
+
+
 def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     """Law of the count after one uncertain step: k leads -> Beta-binomial(k, alpha, beta)."""
-    k = np.arange(len(pmf))
-    transition = stats.betabinom.pmf(k[None, :], k[:, None], alpha, beta)
-    return _trim(pmf @ transition)
+    low = _low_end(pmf)
+    return _trim(pmf[low:] @ _transition_rows(alpha, beta, low, len(pmf)))
 
 
 @lru_cache(maxsize=512)
 def _source_pmf_cached(source_json: str, max_cells: int) -> np.ndarray | None:
     source = Source.model_validate_json(source_json)
     known = math.prod(r.mean for r in source.rates if not r.uncertain)
-    pmf = _trim(_law_pmf(volume_law(source.volume, known)))
+    pmf = _trim(folded_pmf(source.volume, known))
     cells = 0
     for rate in (r for r in source.rates if r.uncertain):
-        cells += len(pmf) ** 2
+        cells += step_cells(pmf)
         if cells > max_cells:
             return None
         pmf = beta_binomial_step(pmf, rate.alpha, rate.beta)

@@ -24,12 +24,10 @@ from .calibrate import plural
 from .engine import (
     BOOKINGS_STREAM,
     HIT_TOLERANCE,
-    TABLE_CELLS,
-    TAIL,
-    _trim,
     check_seed,
     check_trials,
     draw_source_wins,
+    source_pmf,
 )
 from .models import (
     MAX_VOLUME,
@@ -239,59 +237,6 @@ def move(scenario: Scenario, key: str, value: float) -> Scenario:
 # ---- Fast exact win laws and common-random-number re-simulation ---------------------------------
 
 
-class _Laws:
-    """engine.source_pmf, rebuilt cheaply: each uncertain rate's Beta-binomial transition matrix
-    is computed once (largest size seen) and sliced, where the engine rebuilds it per call."""
-
-    def __init__(self) -> None:
-        self._transitions: dict[tuple[float, float], np.ndarray] = {}
-        self._pmfs: dict[str, np.ndarray | None] = {}
-
-    def _transition(self, alpha: float, beta: float, size: int) -> np.ndarray:
-        t = self._transitions.get((alpha, beta))
-        if t is None or len(t) < size:
-            k = np.arange(max(size, 2 * len(t) if t is not None else size))
-            t = stats.betabinom.pmf(k[None, :], k[:, None], alpha, beta)
-            self._transitions[(alpha, beta)] = t
-        return t[:size, :size]
-
-    def pmf(self, source: Source) -> np.ndarray | None:
-        key = source.model_dump_json()
-        if key in self._pmfs:
-            return self._pmfs[key]
-        known = math.prod(r.mean for r in source.rates if not r.uncertain)
-        pmf: np.ndarray | None = _trim(_folded_pmf(source.volume, known))
-        cells = 0
-        for rate in (r for r in source.rates if r.uncertain):
-            assert pmf is not None
-            cells += len(pmf) ** 2
-            if cells > TABLE_CELLS:
-                pmf = None
-                break
-            pmf = _trim(pmf @ self._transition(rate.alpha, rate.beta, len(pmf)))
-        self._pmfs[key] = pmf
-        return pmf
-
-
-def _folded_pmf(volume: Volume, thin: float) -> np.ndarray:
-    """engine._law_pmf(engine.volume_law(volume, thin)) without building frozen scipy laws."""
-    mean = volume.mean * thin
-    law: Any
-    args: tuple[float, ...]
-    if volume.dist == "fixed":
-        law, args = stats.binom, (int(volume.mean), thin)
-    elif volume.dist == "poisson":
-        law, args = stats.poisson, (mean,)
-    else:
-        shape = 1.0 / (volume.cv or 1.0) ** 2
-        law, args = stats.nbinom, (shape, shape / (shape + mean))
-    top = int(law.isf(TAIL, *args)) + 1 if mean > 0 else 0
-    if volume.dist == "fixed":
-        top = min(top, int(volume.mean))
-    pmf = law.pmf(np.arange(top + 1), *args)
-    return np.asarray(pmf / pmf.sum())
-
-
 class _Bookings:
     """An owner's bookings per trial, as engine.draw_bookings computes them from the same
     uniforms; Gamma quantiles are remembered per (wins, trial) so re-simulations reuse them."""
@@ -371,7 +316,6 @@ class Resimulator:
         self._bookings = {
             o: _Bookings(streams[BOOKINGS_STREAM[o]].random(self.trials)) for o in OWNERS
         }
-        self._laws = _Laws()
         self._wins: dict[tuple[int, str], np.ndarray] = {}
         self._owner_out: dict[tuple[Any, ...], np.ndarray] = {}
         self._needed: dict[Any, np.ndarray] = {}
@@ -383,7 +327,7 @@ class Resimulator:
     def _source_wins(self, i: int, source: Source, key: str) -> np.ndarray:
         wins = self._wins.get((i, key))
         if wins is None:
-            pmf = self._laws.pmf(source)
+            pmf = source_pmf(source)
             if pmf is None:  # too large to tabulate: the engine's direct draw, same stream
                 wins = draw_source_wins(source, self._streams()[2 + i], self.trials)
             else:

@@ -16,9 +16,9 @@ def test_upload_actuals_read_the_verdict(app_server: AppServer, page: Page, arti
     expect(page.get_by_role("heading", name="Quarter review", exact=False)).to_be_visible(
         timeout=30_000
     )
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        str(ROOT / "examples" / "actuals-2027-Q1.csv")
-    )
+    page.get_by_role("region", name="Load actuals (CSV)").get_by_test_id(
+        "stFileUploaderDropzoneInput"
+    ).set_input_files(str(ROOT / "examples" / "actuals-2027-Q1.csv"))
     verdict = page.get_by_text("Missed the number by 12 customers", exact=False)
     expect(verdict).to_be_visible(timeout=30_000)
     expect(verdict).to_contain_text("MQL→SQL (sales follow-up)")
