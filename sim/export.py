@@ -17,10 +17,12 @@ from typing import Any
 import plotly.io as pio
 import xlsxwriter
 
+from .assumption_charts import tornado_chart
 from .charts import funnel_chart, outcome_chart
 from .engine import SimulationResult, simulate
 from .models import OWNERS, Scenario
 from .plan import PlanResult, plan
+from .sensitivity import Tornado, tornado
 from .sla import SLA
 
 FORMATS = ("json", "md", "html", "xlsx")
@@ -46,6 +48,7 @@ class PlanDocument:
     plan: PlanResult
     hash: str
     on: date
+    sensitivity: Tornado
 
     @classmethod
     def build(cls, scenario: Scenario, *, on: date) -> PlanDocument:
@@ -56,6 +59,7 @@ class PlanDocument:
             plan=plan(scenario, DOC_CONFIDENCE),
             hash=content_hash(scenario),
             on=on,
+            sensitivity=tornado(scenario, trials=20_000, seed=0),
         )
 
     def unit(self) -> str:
@@ -176,6 +180,7 @@ def export_markdown(doc: PlanDocument) -> bytes:
     lines = [f"# {_md(s.name)} — {s.quarter} sales & marketing SLA", ""]
     lines += ["## Targets and split", "", "| | |", "|---|---|"]
     lines += [f"| {_md(k)} | {_md(v)} |" for k, v in doc.summary_rows()]
+    lines += ["", "## What moves the number", "", _md(doc.sensitivity.summary())]
     lines += ["", "## What counts as an MQL (firmographics only)", ""]
     lines += [f"- {_md(c)}" for c in sla.mql.criteria()]
     if sla.mql.note:
@@ -243,11 +248,10 @@ def export_html(doc: PlanDocument) -> bytes:
         full_html=False,
         config={"displayModeBar": False, "staticPlot": True},
     )
-    funnel = pio.to_html(
-        funnel_chart(s),
-        include_plotlyjs=False,
-        full_html=False,
-        config={"displayModeBar": False, "staticPlot": True},
+    static = {"displayModeBar": False, "staticPlot": True}
+    funnel = pio.to_html(funnel_chart(s), include_plotlyjs=False, full_html=False, config=static)
+    sensitivity = pio.to_html(
+        tornado_chart(doc.sensitivity), include_plotlyjs=False, full_html=False, config=static
     )
     summary = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in doc.summary_rows())
     mql = "".join(f"<li>{e(c)}</li>" for c in sla.mql.criteria())
@@ -262,6 +266,8 @@ def export_html(doc: PlanDocument) -> bytes:
 <h1>{e(s.name)} — {e(s.quarter)} sales &amp; marketing SLA</h1>
 <h2>Targets and split</h2><table>{summary}</table>
 <h2>How the quarter could land</h2><div class="chart">{outcome}</div>
+<h2>What moves the number</h2><p>{e(doc.sensitivity.summary())}</p>
+<div class="chart">{sensitivity}</div>
 <h2>What counts as an MQL (firmographics only)</h2><ul>{mql}
 <li>Role, seniority, need and intent are not MQL criteria: sales qualifies them.</li></ul>
 <h2>What makes an SQL (BANT)</h2>

@@ -83,6 +83,8 @@ def test_html_is_self_contained_and_escapes_user_text() -> None:
     assert "<script src=" not in page  # Plotly is inline: the file works offline
     assert "https://" not in page.split("<body>")[0]
     assert "Plotly.newPlot" in page
+    assert page.count("Plotly.newPlot") == 3  # outcome, what moves the number, funnel
+    assert "What moves the number" in page
 
 
 def test_xlsx_numbers_match_the_plan() -> None:
