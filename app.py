@@ -19,15 +19,14 @@ scenario = shell.current_scenario()
 # ---- Sidebar: load, save, simulation settings ------------------------------------------------
 with st.sidebar:
     st.markdown("#### Scenario file")
-    upload = st.file_uploader(
+    st.file_uploader(
         "Load a scenario (JSON)",
         type=["json"],
         key="plan_upload",
         max_upload_size=1,
         help="A scenario exported from Pipeline Pact (schema v1). Checked before anything changes.",
     )
-    if upload is not None and st.session_state.get("plan_upload_done") != upload.file_id:
-        st.session_state["plan_upload_done"] = upload.file_id
+    if (upload := shell.fresh_upload("plan_upload")) is not None:
         try:
             loaded = scenario_from_json(upload.getvalue()[: MAX_FILE_BYTES + 1])
         except ScenarioError as exc:

@@ -50,15 +50,14 @@ with right:
         key="review_week",
         help=f"{DEFAULT_WEEKS} means the quarter is closed; earlier weeks re-forecast the rest.",
     )
-    upload = st.file_uploader(
+    st.file_uploader(
         "Load actuals (CSV)",
         type=["csv"],
         key="review_upload",
         max_upload_size=5,
         help="Columns: source, stage, count; optional bookings (on the won row) and week.",
     )
-    if upload is not None and st.session_state.get("review_upload_done") != upload.file_id:
-        st.session_state["review_upload_done"] = upload.file_id
+    if (upload := shell.fresh_upload("review_upload")) is not None:
         try:
             loaded = actuals_from_csv(upload.getvalue()[: MAX_CSV_BYTES + 1], scenario)
         except ScenarioError as exc:

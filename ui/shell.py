@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
 
@@ -85,6 +86,19 @@ def set_scenario(scenario: Scenario, *, reload_editors: bool = True) -> None:
 
 def scenario_rev() -> int:
     return int(st.session_state.get("scenario_rev", 0))
+
+
+def fresh_upload(key: str) -> UploadedFile | None:
+    """The file in uploader `key` on the first run after it was dropped there, else None.
+
+    An uploader keeps its file across reruns; acting on it only once keeps later edits from
+    being overwritten by the same file.
+    """
+    upload: UploadedFile | None = st.session_state.get(key)
+    if upload is None or st.session_state.get(f"{key}_done") == upload.file_id:
+        return None
+    st.session_state[f"{key}_done"] = upload.file_id
+    return upload
 
 
 def md_text(text: str) -> str:
