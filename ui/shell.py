@@ -3,7 +3,9 @@
 Session state names (documented in docs/app.md):
 - "scenario": the last valid working Scenario (never replaced by an invalid one);
 - "scenario_rev": bumped whenever a scenario is loaded, so editors re-read it;
-- "presentation": presentation mode on/off.
+- "presentation": presentation mode on/off;
+- "store_id", "store_version": the saved scenario this session edits and the version it is on
+  (autosave appends the next one; see ui/storage.py); "author": the name on those versions.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
+from ui import storage
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = ROOT / "examples" / "seed-sla.json"
@@ -44,6 +47,12 @@ def setup_page(title: str) -> None:
         st.page_link(str(ROOT / "app.py"), label="Plan")
         for page in sorted(PAGES_DIR.glob("*.py")):
             st.page_link(str(page), label=page_label(page))
+        st.text_input(
+            "Your name",
+            key="author",
+            max_chars=80,
+            help="Written next to every version you save, in the scenario's history.",
+        )
         st.toggle(
             "Presentation mode",
             key="presentation",
@@ -51,6 +60,7 @@ def setup_page(title: str) -> None:
         )
     if presentation_mode():
         st.html(_PRESENTATION_CSS)
+    storage.conflict_choices(reload_saved)
 
 
 def let_browser_paint() -> None:
@@ -71,17 +81,30 @@ def presentation_mode() -> bool:
 def current_scenario() -> Scenario:
     """The working scenario; the seed plan until the user loads or edits another."""
     if "scenario" not in st.session_state:
-        st.session_state["scenario"] = load_scenario(SEED_FILE)
+        st.session_state["scenario"] = storage.resume() or load_scenario(SEED_FILE)
         st.session_state["scenario_rev"] = 0
     scenario: Scenario = st.session_state["scenario"]
     return scenario
 
 
-def set_scenario(scenario: Scenario, *, reload_editors: bool = True) -> None:
-    """Replace the working scenario; editors re-read it unless they produced it."""
+def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool = True) -> None:
+    """Replace the working scenario and save it as a new version (autosave); editors re-read it
+    unless they produced it."""
     st.session_state["scenario"] = scenario
     if reload_editors:
         st.session_state["scenario_rev"] = st.session_state.get("scenario_rev", 0) + 1
+    if save:
+        storage.autosave(scenario)
+
+
+def reload_saved() -> None:
+    """Take the latest saved version of the working scenario (after someone else saved)."""
+    s, sid = storage.store(), st.session_state.get("store_id")
+    if s is None or sid is None:
+        return
+    scenario, info = s.load(sid)
+    st.session_state["store_version"] = info.number
+    set_scenario(scenario, save=False)
 
 
 def scenario_rev() -> int:

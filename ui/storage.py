@@ -1,0 +1,122 @@
+"""Streamlit glue for the scenario store: open it once, autosave, resume from `?scenario=`.
+
+Where the store lives: PACT_DATABASE_URL (any SQLAlchemy URL), else `database_url` in
+.streamlit/secrets.toml, else a SQLite file in PACT_DATA_DIR (default: data/ in the project).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import streamlit as st
+
+from sim.models import Scenario
+from sim.store import StaleVersionError, Store, StoreError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_url() -> str:
+    if url := os.environ.get("PACT_DATABASE_URL"):
+        return url
+    try:
+        if url := st.secrets.get("database_url"):
+            return str(url)
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        pass
+    folder = Path(os.environ.get("PACT_DATA_DIR", ROOT / "data"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'pact.db'}"
+
+
+@st.cache_resource(show_spinner=False)
+def _open(url: str) -> Store:
+    return Store(url)
+
+
+def store() -> Store | None:
+    """The store, or None (with a message and a way out) when it cannot be opened."""
+    url = st.session_state.get("store_url") or default_url()
+    try:
+        return _open(url)
+    except StoreError as exc:
+        st.error(f"Saving is off: {exc}.")
+        if url.startswith("sqlite:///") and st.button(
+            "Start a fresh store (the old file is kept)", key="store_fresh"
+        ):
+            old = Path(url.removeprefix("sqlite:///"))
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+            st.session_state["store_url"] = f"sqlite:///{old.with_name(f'pact-{stamp}.db')}"
+            st.rerun()
+        return None
+
+
+def author() -> str:
+    return str(st.session_state.get("author") or "unnamed")
+
+
+def resume() -> Scenario | None:
+    """The scenario named in the URL (`?scenario=<id>`), exactly as last saved."""
+    sid = st.query_params.get("scenario")
+    s = store() if sid else None
+    if not sid or s is None:
+        return None
+    try:
+        scenario, info = s.load(sid)
+    except StoreError as exc:
+        st.warning(f"Could not open the scenario in the link: {exc}. Showing the seed plan.")
+        return None
+    st.session_state["store_id"] = sid
+    st.session_state["store_version"] = info.number
+    return scenario
+
+
+def autosave(scenario: Scenario) -> None:
+    """Append the working scenario as a new version; the first save creates it and its link."""
+    s = store()
+    if s is None:
+        return
+    sid = st.session_state.get("store_id")
+    try:
+        if sid is None:
+            info = s.create(scenario, author())
+            st.session_state["store_id"] = info.scenario_id
+            st.query_params["scenario"] = info.scenario_id
+        else:
+            info = s.save(sid, scenario, author(), based_on=st.session_state["store_version"])
+        st.session_state["store_version"] = info.number
+        st.session_state.pop("store_conflict", None)
+    except StaleVersionError as exc:
+        st.session_state["store_conflict"] = str(exc)
+    except StoreError as exc:
+        st.session_state["store_conflict"] = str(exc)
+
+
+def conflict_choices(reload: Callable[[], None]) -> None:
+    """When someone else saved first: keep mine as a new scenario, or load theirs."""
+    message = st.session_state.get("store_conflict")
+    sid, mine = st.session_state.get("store_id"), st.session_state.get("store_version")
+    s = store() if sid else None
+    if not message and s is not None and sid is not None:
+        head = s.head(sid)
+        if head is not None and head != mine:
+            message = (
+                f"someone saved version {head} of this scenario since your version {mine}; "
+                "save yours as a new scenario, or reload theirs"
+            )
+    if not message:
+        return
+    st.warning(f"Not saved: {message}.")
+    mine, theirs = st.columns(2)
+    if mine.button("Save mine as a new scenario", key="store_save_new"):
+        st.session_state.pop("store_id", None)
+        st.session_state.pop("store_conflict", None)
+        autosave(st.session_state["scenario"])
+        st.rerun()
+    if theirs.button("Load theirs", key="store_reload"):
+        st.session_state.pop("store_conflict", None)
+        reload()
+        st.rerun()
