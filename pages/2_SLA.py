@@ -11,10 +11,9 @@ import streamlit as st
 from sim import ScenarioError, parse_scenario
 from sim.export import content_hash
 from sim.leads import MAX_BYTES as MAX_LEAD_BYTES
-from sim.leads import check_leads
 from sim.sla import SLA, WHY
 from ui import shell
-from ui.results import export_bytes
+from ui.results import cached_lead_check, export_bytes
 
 shell.setup_page("SLA")
 scenario = shell.current_scenario()
@@ -181,7 +180,7 @@ leads = st.file_uploader(
 )
 if leads is not None:
     try:
-        check = check_leads(leads.getvalue()[: MAX_LEAD_BYTES + 1], scenario)
+        check = cached_lead_check(leads.getvalue()[: MAX_LEAD_BYTES + 1], scenario.to_json())
     except ScenarioError as exc:
         st.error(f"Could not check {leads.name}: {exc}.")
     else:

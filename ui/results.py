@@ -10,6 +10,7 @@ import streamlit as st
 from sim import plan, scenario_from_json, simulate
 from sim.engine import SimulationResult
 from sim.export import export
+from sim.leads import LeadCheck, check_leads
 from sim.plan import PlanResult
 
 
@@ -35,3 +36,9 @@ def fmt_outcome(value: float, metric: str) -> str:
 def export_bytes(scenario_json: str, fmt: str, day: str) -> bytes:
     """An export, made when a download button is clicked (in its own thread) and kept."""
     return export(scenario_from_json(scenario_json), fmt, on=date.fromisoformat(day))
+
+
+@st.cache_data(max_entries=4, show_spinner="Checking the lead list…")
+def cached_lead_check(raw: bytes, scenario_json: str) -> LeadCheck:
+    """A lead list is checked once per file and MQL definition, not on every rerun."""
+    return check_leads(raw, scenario_from_json(scenario_json))
