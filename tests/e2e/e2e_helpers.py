@@ -102,3 +102,29 @@ class AppServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def wait_idle(page: Any) -> None:
+    """Wait until Streamlit has finished running the page's script."""
+    from playwright.sync_api import expect
+
+    expect(
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    ).to_be_attached(timeout=60_000)
+
+
+def download(page: Any, button: str, tries: int = 3) -> Any:
+    """Click a download button and return the download; a click that lands while the page is
+    being redrawn is lost, so wait for the page to settle and try again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        wait_idle(page)
+        try:
+            with page.expect_download(timeout=20_000) as dl:
+                page.get_by_role("button", name=button).click()
+            return dl.value
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+    return None

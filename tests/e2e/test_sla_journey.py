@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from e2e_helpers import AppServer
+from e2e_helpers import AppServer, download
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -33,13 +33,10 @@ def test_edit_mql_definition_and_export(
     )
     expect(page.get_by_text("Located in United States, Canada")).to_be_visible()
 
-    with page.expect_download(timeout=60_000) as html_dl:
-        page.get_by_role("button", name="Web page (HTML)").click()
     html_file = tmp_path / "plan.html"
-    html_dl.value.save_as(html_file)
-    with page.expect_download(timeout=60_000) as xlsx_dl:
-        page.get_by_role("button", name="Spreadsheet (XLSX)").click()
-    xlsx = pd.read_excel(io.BytesIO(Path(xlsx_dl.value.path()).read_bytes()), sheet_name=None)
+    download(page, "Web page (HTML)").save_as(html_file)
+    xlsx_dl = download(page, "Spreadsheet (XLSX)")
+    xlsx = pd.read_excel(io.BytesIO(Path(xlsx_dl.path()).read_bytes()), sheet_name=None)
     assert set(xlsx) == {"Summary", "Funnel targets", "Weekly pacing", "Assumptions"}
     summary = dict(zip(xlsx["Summary"]["Item"], xlsx["Summary"]["Value"], strict=True))
     assert summary["Marketing owner"] == "Maya <b>Chen</b>"
