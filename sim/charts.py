@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,12 @@ from .review import ReviewResult
 HIT_COLOUR = "#2da44e"
 MISS_COLOUR = "#afb8c1"
 OWNER_COLOURS = {"marketing": "#8250df", "sales": "#1f6feb"}
+COMPARE_COLOURS = ("#1f6feb", "#bf3989", "#bf8700", "#1a7f37")
+
+
+def plot_text(text: str) -> str:
+    """User text for a Plotly label: Plotly reads a little HTML, so show it literally."""
+    return html.escape(text, quote=False)
 
 
 def metric_label(metric: str) -> str:
@@ -73,8 +81,8 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
         counts = np.asarray(source.expected_counts())
         fig.add_trace(
             go.Funnel(
-                name=f"{source.name} ({source.owner})",
-                y=source.stages,
+                name=plot_text(f"{source.name} ({source.owner})"),
+                y=[plot_text(stage) for stage in source.stages],
                 x=counts,
                 text=[f"{c:,.1f}" if c < 100 else f"{c:,.0f}" for c in counts],
                 textinfo="text",
@@ -96,7 +104,7 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
 def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
     """Plan's expected outcome -> each factor's Shapley contribution -> actual outcome."""
     parts = [c for c in review.contributions if abs(c.effect) >= 0.005]
-    labels = ["Plan (expected)"] + [f"{c.label}" for c in parts] + ["Actual"]
+    labels = ["Plan (expected)"] + [plot_text(c.label) for c in parts] + ["Actual"]
     fig = go.Figure(
         go.Waterfall(
             orientation="v",
@@ -173,5 +181,70 @@ def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
         xaxis_title="Week of quarter",
         yaxis_title=f"{pace['stage']}s",
         legend={"orientation": "h", "y": 1.15},
+    )
+    return fig
+
+
+def _shared_histogram(
+    results: Sequence[SimulationResult], bins: int = 60
+) -> tuple[np.ndarray, list[np.ndarray], bool]:
+    """x values and each result's probabilities on the same bins (whole numbers stay whole)."""
+    integer = all(r.outcomes.dtype.kind in "iu" for r in results)
+    if integer:
+        size = max(int(r.outcomes.max()) for r in results) + 1
+        probs = [np.bincount(r.outcomes, minlength=size) / r.trials for r in results]
+        x = np.arange(size, dtype=float)
+    else:
+        lo = min(float(r.outcomes.min()) for r in results)
+        hi = max(float(r.outcomes.max()) for r in results)
+        edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+        probs = [np.histogram(r.outcomes, bins=edges)[0] / r.trials for r in results]
+        x = (edges[:-1] + edges[1:]) / 2
+    seen = np.flatnonzero(np.max(probs, axis=0) >= 1e-4)
+    keep = slice(seen[0], seen[-1] + 1) if len(seen) else slice(None)
+    return x[keep], [p[keep] for p in probs], integer
+
+
+def compare_chart(
+    results: Sequence[SimulationResult], labels: Sequence[str], *, height: int = 380
+) -> go.Figure:
+    """Outcome distributions of two to four scenarios overlaid on the same axis, with targets."""
+    if len({r.metric for r in results}) != 1:
+        raise ValueError("metric: the scenarios count different things (customers vs bookings)")
+    x, probs, integer = _shared_histogram(results)
+    fig = go.Figure()
+    for i, (label, result, prob) in enumerate(zip(labels, results, probs, strict=True)):
+        colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
+        fig.add_scatter(
+            x=x,
+            y=prob,
+            mode="lines",
+            line={"color": colour, "width": 2.5, "shape": "hvh" if integer else "spline"},
+            name=plot_text(f"{label}: hits {result.p_hit:.0%}"),
+            hovertemplate="%{x:,.0f}: %{y:.1%}<extra>%{fullData.name}</extra>",
+        )
+    targets = sorted({r.total.target for r in results})
+    for target in targets:
+        owners = [
+            plot_text(label)
+            for label, r in zip(labels, results, strict=True)
+            if r.total.target == target
+        ]
+        text = f"Target {target:,.0f}" + ("" if len(targets) == 1 else f" ({', '.join(owners)})")
+        fig.add_vline(
+            x=target - 0.5 if integer else target,
+            line_dash="dash",
+            line_color="#cf222e",
+            annotation_text=text,
+            annotation_position="top left",
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title=f"{metric_label(results[0].metric)} this quarter",
+        yaxis_title="Chance",
+        yaxis_tickformat=".0%",
+        legend={"orientation": "h", "y": 1.14, "x": 0},
     )
     return fig

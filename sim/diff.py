@@ -1,0 +1,133 @@
+"""What a scenario assumes, line by line, and what changed between two of them.
+
+Every assumption a leader can move becomes one labelled line ("Inbound · MQL → SQL rate":
+"75.0% · known exactly"). The history view diffs two versions line by line; the Compare page
+lays two to four scenarios side by side on the same lines and marks the lines that differ.
+Sources are matched by name, so reordering sources is not a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .models import Rate, Scenario, Source, Volume
+
+MISSING = "—"
+_VOLUME_LAW = {
+    "fixed": "exactly this many",
+    "poisson": "random around it (Poisson)",
+    "negbin": "random, good and bad quarters",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One assumption that differs: its label, and the value before and after."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _rate(rate: Rate) -> str:
+    if rate.n is None:
+        return f"{rate.mean:.1%} · known exactly"
+    return f"{rate.mean:.1%} · measured on {_number(rate.n)} leads"
+
+
+def _volume_law(volume: Volume) -> str:
+    law = _VOLUME_LAW[volume.dist]
+    return f"{law}, CV {volume.cv:g}" if volume.cv is not None else law
+
+
+def _source_lines(source: Source) -> Iterator[tuple[str, str]]:
+    head = source.name
+    yield f"{head} · owner", source.owner
+    yield f"{head} · stages", " → ".join(source.stages)
+    yield f"{head} · {source.stages[0]}s per quarter", _number(source.volume.mean)
+    yield f"{head} · how the volume varies", _volume_law(source.volume)
+    for label, rate in zip(source.step_labels(), source.rates, strict=True):
+        yield f"{head} · {label} rate", _rate(rate)
+
+
+def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(f"{prefix} · {str(key).replace('_', ' ')}", inner)
+    elif isinstance(value, list):
+        yield prefix, ", ".join(str(v) for v in value) if value else MISSING
+    elif isinstance(value, float):
+        yield prefix, _number(value)
+    else:
+        yield prefix, str(value)
+
+
+def assumptions(scenario: Scenario) -> dict[str, str]:
+    """Every assumption of a scenario as label -> shown value, in reading order."""
+    lines: dict[str, str] = {
+        "Name": scenario.name,
+        "Quarter": scenario.quarter,
+        "What the number counts": scenario.metric,
+        "Target": _number(scenario.target),
+        "Marketing's share of the number": f"{scenario.marketing_share:.0%}",
+    }
+    if scenario.deal_size is not None:
+        lines["Average deal size"] = _number(scenario.deal_size.mean)
+        lines["Deal size variation (CV)"] = f"{scenario.deal_size.cv:g}"
+    for source in scenario.sources:
+        lines.update(_source_lines(source))
+    if scenario.sla is not None:
+        lines.update(_flatten("SLA", scenario.sla.model_dump(mode="json", exclude_none=True)))
+    return lines
+
+
+def _union(tables: Sequence[dict[str, str]]) -> list[str]:
+    """All labels, in the order they first appear."""
+    return list(dict.fromkeys(label for table in tables for label in table))
+
+
+def diff(before: Scenario, after: Scenario) -> list[Change]:
+    """The assumptions that changed from `before` to `after` (added or removed lines show —)."""
+    a, b = assumptions(before), assumptions(after)
+    return [
+        Change(label, a.get(label, MISSING), b.get(label, MISSING))
+        for label in _union([a, b])
+        if a.get(label, MISSING) != b.get(label, MISSING)
+    ]
+
+
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """Column labels for scenarios that may share a name: 'Plan', 'Plan (2)'."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def side_by_side(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
+    """One row per assumption, one column per scenario, and a `differs` column."""
+    if len(labels) != len(scenarios):
+        raise ValueError(f"labels: {len(labels)} labels for {len(scenarios)} scenarios")
+    if len(set(labels)) != len(labels):
+        raise ValueError("labels: column labels must be unique (see unique_labels)")
+    tables = [assumptions(s) for s in scenarios]
+    rows = _union(tables)
+    frame = pd.DataFrame(
+        {
+            label: [t.get(row, MISSING) for row in rows]
+            for label, t in zip(labels, tables, strict=True)
+        },
+        index=pd.Index(rows, name="Assumption"),
+    )
+    frame["differs"] = frame.nunique(axis=1) > 1
+    return frame
