@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
-from .models import Scenario, scenario_from_json
+from .models import Scenario, ScenarioError, scenario_from_json
+from .review import Actuals, check_actuals
 
 MIGRATIONS: list[list[str]] = [
     [  # 1: scenarios and their append-only versions
@@ -48,6 +49,19 @@ MIGRATIONS: list[list[str]] = [
             agreed_at VARCHAR(40) NOT NULL,
             content_hash VARCHAR(64) NOT NULL,
             superseded_at VARCHAR(40))""",
+    ],
+    [  # 3: actuals kept with the plan version they were reviewed against (append-only)
+        """CREATE TABLE pact_actuals (
+            id VARCHAR(32) PRIMARY KEY,
+            scenario_id VARCHAR(32) NOT NULL REFERENCES pact_scenarios(id),
+            version INTEGER NOT NULL,
+            quarter VARCHAR(16) NOT NULL,
+            week INTEGER NOT NULL,
+            weeks INTEGER NOT NULL,
+            author VARCHAR(200) NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            body TEXT NOT NULL)""",
+        "CREATE INDEX pact_actuals_quarter ON pact_actuals (quarter, created_at)",
     ],
 ]
 
@@ -93,6 +107,25 @@ class Agreement:
     agreed_at: str
     content_hash: str
     superseded_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptActuals:
+    """Actuals kept with the plan version they were reviewed against."""
+
+    id: str
+    scenario_id: str
+    version: int
+    quarter: str
+    week: int
+    weeks: int
+    author: str
+    created_at: str
+    actuals: Actuals
+
+    @property
+    def final(self) -> bool:
+        return self.week >= self.weeks
 
 
 def content_hash(scenario: Scenario) -> str:
@@ -302,6 +335,20 @@ class Store:
             scenario = scenario.model_copy(update={"name": name})
         return self.create(scenario, author)
 
+    def rename(self, sid: str, name: str, author: str, *, based_on: int) -> VersionInfo:
+        """A new version that differs only in its name (names are part of the scenario)."""
+        scenario, _ = self.load(sid, based_on)
+        try:
+            renamed = Scenario.model_validate({**scenario.to_dict(), "name": name})
+        except ValueError as exc:
+            raise StoreError(f"name: {name!r} is not a valid scenario name ({exc})") from None
+        return self.save(sid, renamed, author, based_on=based_on)
+
+    def restore(self, sid: str, version: int, author: str, *, based_on: int) -> VersionInfo:
+        """Bring back an old version by appending it as the newest; history stays whole."""
+        scenario, _ = self.load(sid, version)
+        return self.save(sid, scenario, author, based_on=based_on)
+
     def set_deleted(self, sid: str, deleted: bool) -> None:
         """Soft delete (restorable): the scenario and all its versions stay in the store."""
         with self.engine.begin() as c:
@@ -377,3 +424,72 @@ class Store:
         with self.engine.connect() as c:
             rows = c.execute(text(query + " ORDER BY agreed_at"), params).all()
         return [Agreement(*r) for r in rows]
+
+    # ---- actuals -----------------------------------------------------------------------------
+    def keep_actuals(self, sid: str, version: int, actuals: Actuals, author: str) -> KeptActuals:
+        """Keep a quarter's actuals with the plan version they were reviewed against.
+
+        They are checked against that plan first; actuals that do not fit it are never stored.
+        """
+        scenario, _ = self.load(sid, version)
+        try:
+            actuals = check_actuals(actuals, scenario)
+        except ScenarioError as exc:
+            raise StoreError(str(exc)) from None
+        kept = KeptActuals(
+            uuid.uuid4().hex[:12],
+            sid,
+            version,
+            scenario.quarter,
+            actuals.week,
+            actuals.weeks,
+            author.strip()[:200] or "unnamed",
+            _now(),
+            actuals,
+        )
+        with self.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO pact_actuals (id, scenario_id, version, quarter, week, weeks, "
+                    "author, created_at, body) VALUES (:id, :s, :v, :q, :w, :ws, :a, :t, :b)"
+                ),
+                {
+                    "id": kept.id,
+                    "s": sid,
+                    "v": version,
+                    "q": kept.quarter,
+                    "w": kept.week,
+                    "ws": kept.weeks,
+                    "a": kept.author,
+                    "t": kept.created_at,
+                    "b": actuals.model_dump_json(),
+                },
+            )
+        return kept
+
+    def kept_actuals(self, sid: str | None = None) -> list[KeptActuals]:
+        """Kept actuals, oldest first (of one scenario, or all)."""
+        query = (
+            "SELECT id, scenario_id, version, quarter, week, weeks, author, created_at, body "
+            "FROM pact_actuals"
+        )
+        params: dict[str, Any] = {}
+        if sid is not None:
+            query += " WHERE scenario_id=:s"
+            params["s"] = sid
+        with self.engine.connect() as c:
+            rows = c.execute(text(query + " ORDER BY created_at, id"), params).all()
+        return [
+            KeptActuals(
+                r.id,
+                r.scenario_id,
+                r.version,
+                r.quarter,
+                r.week,
+                r.weeks,
+                r.author,
+                r.created_at,
+                Actuals.model_validate_json(r.body),
+            )
+            for r in rows
+        ]
