@@ -95,6 +95,7 @@ class ScenarioInfo:
     head: int
     created_at: str
     deleted: bool
+    updated_at: str  # when its newest version was saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,7 @@ def content_hash(scenario: Scenario) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -320,12 +321,26 @@ class Store:
         return [VersionInfo(sid, r.number, r.author, r.created_at, r.content_hash) for r in rows]
 
     def scenarios(self, *, deleted: bool = False) -> list[ScenarioInfo]:
-        query = "SELECT id, name, quarter, head, created_at, deleted_at FROM pact_scenarios"
-        query += " WHERE deleted_at IS NOT NULL" if deleted else " WHERE deleted_at IS NULL"
+        """Saved scenarios, the most recently changed first."""
+        query = (
+            "SELECT s.id, s.name, s.quarter, s.head, s.created_at, s.deleted_at, "
+            "v.created_at AS updated_at FROM pact_scenarios s JOIN pact_versions v "
+            "ON v.scenario_id = s.id AND v.number = s.head"
+        )
+        query += " WHERE s.deleted_at IS NOT NULL" if deleted else " WHERE s.deleted_at IS NULL"
+        order = " ORDER BY updated_at DESC, s.created_at DESC, s.id"
         with self.engine.connect() as c:
-            rows = c.execute(text(query + " ORDER BY created_at DESC")).all()
+            rows = c.execute(text(query + order)).all()
         return [
-            ScenarioInfo(r.id, r.name, r.quarter, r.head, r.created_at, r.deleted_at is not None)
+            ScenarioInfo(
+                r.id,
+                r.name,
+                r.quarter,
+                r.head,
+                r.created_at,
+                r.deleted_at is not None,
+                r.updated_at,
+            )
             for r in rows
         ]
 

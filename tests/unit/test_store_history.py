@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,15 @@ def test_an_older_store_is_migrated_with_everything_in_it(
     assert [a.scenario_id for a in new.agreements()] == [sid]
     new.keep_actuals(sid, 1, parse_actuals(FULL_QUARTER, SEED), "Maya")
     assert len(new.kept_actuals(sid)) == 1
+
+
+def test_scenarios_are_listed_most_recently_changed_first(store: Store) -> None:
+    a = store.create(SEED, "Maya").scenario_id
+    time.sleep(0.01)
+    b = store.create(moved(170), "Sam").scenario_id
+    assert [s.id for s in store.scenarios()] == [b, a]
+    time.sleep(0.01)
+    store.save(a, moved(180), "Maya", based_on=1)
+    listed = store.scenarios()
+    assert [s.id for s in listed] == [a, b]
+    assert listed[0].updated_at > listed[0].created_at
