@@ -83,6 +83,8 @@ def current_scenario() -> Scenario:
     if "scenario" not in st.session_state:
         st.session_state["scenario"] = storage.resume() or load_scenario(SEED_FILE)
         st.session_state["scenario_rev"] = 0
+    if (sid := st.session_state.get("store_id")) and st.query_params.get("scenario") != sid:
+        st.query_params["scenario"] = sid  # the link survives moving between pages
     scenario: Scenario = st.session_state["scenario"]
     return scenario
 

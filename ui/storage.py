@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from sim.models import Scenario
-from sim.store import StaleVersionError, Store, StoreError
+from sim.store import LockedError, Store, StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +54,14 @@ def store() -> Store | None:
         return None
 
 
+def when(iso: str) -> str:
+    """A stored UTC time as leaders read it: '2026-11-25 14:03 UTC'."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
+
+
 def author() -> str:
     return str(st.session_state.get("author") or "unnamed")
 
@@ -89,10 +97,32 @@ def autosave(scenario: Scenario) -> None:
             info = s.save(sid, scenario, author(), based_on=st.session_state["store_version"])
         st.session_state["store_version"] = info.number
         st.session_state.pop("store_conflict", None)
-    except StaleVersionError as exc:
-        st.session_state["store_conflict"] = str(exc)
+    except LockedError:
+        # The agreed version stays as agreed; the edit starts a new draft scenario.
+        draft = scenario.model_copy(update={"name": draft_name(scenario.name)})
+        info = s.create(draft, author())
+        open_saved(info.scenario_id, info.number, draft)
+        st.session_state["store_notice"] = (
+            f"The agreed plan is locked, so your change started a new draft: {draft.name}."
+        )
+        st.rerun()
     except StoreError as exc:
         st.session_state["store_conflict"] = str(exc)
+
+
+def draft_name(name: str) -> str:
+    suffix = " (draft)"
+    return name if name.endswith(suffix) else name[: 80 - len(suffix)] + suffix
+
+
+def open_saved(sid: str, version: int, scenario: Scenario) -> None:
+    """Make a saved scenario this session's working one (the link follows it)."""
+    st.session_state["store_id"] = sid
+    st.session_state["store_version"] = version
+    st.session_state["scenario"] = scenario
+    st.session_state["scenario_rev"] = st.session_state.get("scenario_rev", 0) + 1
+    st.session_state.pop("store_conflict", None)
+    st.query_params["scenario"] = sid
 
 
 def conflict_choices(reload: Callable[[], None]) -> None:
@@ -107,6 +137,8 @@ def conflict_choices(reload: Callable[[], None]) -> None:
                 f"someone saved version {head} of this scenario since your version {mine}; "
                 "save yours as a new scenario, or reload theirs"
             )
+    if notice := st.session_state.pop("store_notice", None):
+        st.info(notice)
     if not message:
         return
     st.warning(f"Not saved: {message}.")
