@@ -12,6 +12,7 @@ from sim.compliance import check_compliance
 from sim.review import (
     DEFAULT_WEEKS,
     MAX_CSV_BYTES,
+    Actuals,
     actuals_from_csv,
     actuals_from_rows,
     blank_actuals,
@@ -19,10 +20,49 @@ from sim.review import (
     review,
 )
 from sim.sla import SLA
-from ui import shell
+from sim.store import StoreError
+from sim.trend import stored_trend, trend_chart
+from ui import shell, storage
 
 shell.setup_page("Review")
-scenario = shell.current_scenario()
+working = shell.current_scenario()
+store = storage.store()
+
+# ---- Which plan: the agreed plan for the quarter, or the working scenario ------------------------
+AGREED, WORKING = "agreed", "working"
+agreed = next(
+    (a for a in (store.agreements(working.quarter) if store else []) if a.superseded_at is None),
+    None,
+)
+choices = {WORKING: f"The working scenario ({working.name})"}
+if agreed is not None:
+    choices = {
+        AGREED: f"The agreed plan for {agreed.quarter} (version {agreed.version}, agreed by "
+        f"{agreed.agreed_by})",
+        **choices,
+    }
+if st.session_state.get("review_against") not in choices:
+    st.session_state["review_against"] = next(iter(choices))
+against = st.radio(
+    "Review against",
+    list(choices),
+    format_func=choices.__getitem__,
+    key="review_against",
+    horizontal=True,
+)
+plan_ref: tuple[str, int] | None  # the saved version the actuals are reviewed against
+if against == AGREED and agreed is not None and store is not None:
+    scenario = store.load(agreed.scenario_id, agreed.version)[0]
+    plan_ref = (agreed.scenario_id, agreed.version)
+else:
+    scenario = working
+    sid, version = st.session_state.get("store_id"), st.session_state.get("store_version")
+    plan_ref = (sid, int(version)) if sid and version else None
+if agreed is None:
+    st.caption(
+        f"No plan is agreed for {working.quarter} yet, so this reviews the working scenario "
+        "(agree on one on the Scenarios or Compare page)."
+    )
 st.title(f"Quarter review · {shell.md_text(scenario.name)} · {scenario.quarter}")
 st.caption(
     "Enter what actually happened: how many leads reached each stage, for the whole quarter or "
@@ -57,28 +97,29 @@ with right:
         max_upload_size=5,
         help="Columns: source, stage, count; optional bookings (on the won row) and week.",
     )
+    loaded: Actuals | None = st.session_state.pop("review_load_kept", None)
     if (upload := shell.fresh_upload("review_upload")) is not None:
         try:
             loaded = actuals_from_csv(upload.getvalue()[: MAX_CSV_BYTES + 1], scenario)
         except ScenarioError as exc:
             st.session_state["review_upload_error"] = f"Could not load {upload.name}: {exc}"
-        else:
-            st.session_state.pop("review_upload_error", None)
-            st.session_state["review_rows"] = [
-                {
-                    "source": r["source"],
-                    "stage": r["stage"],
-                    "count": loaded.for_source(r["source"]).counts[r["stage"]],
-                }  # type: ignore[union-attr]
-                for r in plan_rows
-            ]
-            st.session_state["review_bookings"] = {
-                s.name: s.bookings for s in loaded.sources if s.bookings is not None
-            }
-            st.session_state["review_rev"] += 1
-            if loaded.week != week:
-                st.session_state["review_pending_week"] = loaded.week
-                st.rerun()
+    if loaded is not None:  # a file, or actuals kept earlier, replace the table
+        st.session_state.pop("review_upload_error", None)
+        st.session_state["review_rows"] = [
+            {
+                "source": r["source"],
+                "stage": r["stage"],
+                "count": loaded.for_source(r["source"]).counts[r["stage"]],
+            }  # type: ignore[union-attr]
+            for r in plan_rows
+        ]
+        st.session_state["review_bookings"] = {
+            s.name: s.bookings for s in loaded.sources if s.bookings is not None
+        }
+        st.session_state["review_rev"] += 1
+        if loaded.week != week:
+            st.session_state["review_pending_week"] = loaded.week
+            st.rerun()
     if err := st.session_state.get("review_upload_error"):
         st.error(f"{err}. Nothing was changed.")
 
@@ -101,6 +142,7 @@ with left:
         },
     )
 
+current: Actuals | None = None  # the table's actuals, when they are valid
 try:
     actuals = actuals_from_rows(edited.to_dict("records"), scenario, week=week)
     bookings = st.session_state.get("review_bookings", {})
@@ -114,6 +156,7 @@ try:
         )
     result = review(scenario, actuals)
     st.session_state["review_last"] = result
+    current = actuals
 except ScenarioError as exc:
     st.error(f"{exc}. Showing the last valid review.")
     result = st.session_state.get("review_last")
@@ -179,6 +222,115 @@ if result.week < result.weeks:
     st.plotly_chart(
         pacing_chart(pacing(scenario, actuals, source_name)), key="review_pacing", theme=None
     )
+
+# ---- Kept with the plan, and quarter over quarter --------------------------------------------
+st.subheader("Keep these actuals with the plan")
+if notice := st.session_state.pop("review_notice", None):
+    st.success(notice)
+if store is None:
+    st.info("The scenario store is not open, so actuals cannot be kept (see the message above).")
+else:
+    kept = [k for k in store.kept_actuals() if plan_ref and (k.scenario_id, k.version) == plan_ref]
+    if plan_ref is None:
+        st.caption(
+            "The working scenario is not saved yet; keeping the actuals saves it first, so "
+            "the actuals stay with exactly the plan they were reviewed against."
+        )
+    if st.button(
+        "Keep these actuals with the plan",
+        key="review_keep",
+        disabled=current is None,
+        help="Stored with the plan version, the week and your name; kept actuals feed the "
+        "quarter-over-quarter trend below.",
+    ):
+        try:
+            if plan_ref is None:  # save the working scenario so the actuals have a plan to sit on
+                storage.autosave(working)
+                plan_ref = (st.session_state["store_id"], int(st.session_state["store_version"]))
+            assert current is not None  # the button is disabled otherwise
+            k = store.keep_actuals(*plan_ref, current, storage.author())
+        except (StoreError, KeyError) as exc:
+            st.error(f"Not kept: {exc}.")
+        else:
+            st.session_state["review_notice"] = (
+                f"Kept: {k.quarter} actuals "
+                + ("for the closed quarter" if k.final else f"to week {k.week}")
+                + f", with version {k.version} of the plan."
+            )
+            st.rerun()
+    if kept:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Kept at": storage.when(k.created_at),
+                        "Kept by": k.author,
+                        "Week": f"{k.week} of {k.weeks}",
+                        "Plan version": k.version,
+                    }
+                    for k in reversed(kept)
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        l1, l2 = st.columns([3, 1], vertical_alignment="bottom")
+        pick = l1.selectbox(
+            "Kept actuals",
+            range(len(kept)),
+            format_func=lambda i: (
+                f"{storage.when(kept[i].created_at)} · week {kept[i].week} · {kept[i].author}"
+            ),
+            index=len(kept) - 1,
+            key="review_kept_pick",
+        )
+        if l2.button("Load into the table", key="review_kept_load"):
+            st.session_state["review_load_kept"] = kept[pick].actuals
+            st.rerun()
+
+    st.subheader("Quarter over quarter")
+    trend = stored_trend(store)
+    if trend.empty:
+        st.caption(
+            "Keep the actuals of each reviewed quarter to see here how each owner delivered "
+            "against what it committed, quarter by quarter."
+        )
+    else:
+        quarters = trend["quarter"].nunique()
+        st.caption(
+            "Each owner's net effect on the number (its stages' parts of the gap, which add up "
+            "to the gap) and the first-stage volume it delivered against what it committed. "
+            "Each quarter uses its latest kept actuals, against the plan they were kept with."
+            + ("" if quarters > 1 else " Keep another quarter's actuals to see a trend.")
+        )
+        st.plotly_chart(trend_chart(trend), key="review_trend", theme=None)
+        st.dataframe(
+            trend.assign(
+                owner=trend["owner"].str.capitalize(),
+                week=[f"{w} of {ws}" for w, ws in zip(trend["week"], trend["weeks"], strict=True)],
+            )
+            .drop(columns=["weeks", "metric"])
+            .rename(
+                columns={
+                    "quarter": "Quarter",
+                    "owner": "Owner",
+                    "week": "Week",
+                    "committed_volume": "Committed volume",
+                    "delivered_volume": "Delivered volume",
+                    "volume_delivered_share": "Delivered share",
+                    "effect": "Effect on the number",
+                    "gap": "Quarter's gap",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Committed volume": st.column_config.NumberColumn(format="%.0f"),
+                "Delivered share": st.column_config.NumberColumn(format="percent"),
+                "Effect on the number": st.column_config.NumberColumn(format="%+.1f"),
+                "Quarter's gap": st.column_config.NumberColumn(format="%+.1f"),
+            },
+        )
 
 # ---- Sales follow-up: the SLA's other half -------------------------------------------------------
 st.subheader("Sales follow-up against the SLA")

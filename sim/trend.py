@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from .charts import OWNER_COLOURS
 from .models import OWNERS, Owner, Scenario
 from .review import Actuals, attribute, check_actuals
+from .store import KeptActuals, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,24 @@ def delivery_trend(reviews: Sequence[tuple[Scenario, Actuals]]) -> pd.DataFrame:
         "gap",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def latest_kept(kept: Sequence[KeptActuals]) -> list[KeptActuals]:
+    """Per quarter, the actuals that speak for it: the latest closed-quarter review, or the latest
+    to-date one while the quarter is open. Quarters in order."""
+    best: dict[str, KeptActuals] = {}
+    for k in kept:
+        held = best.get(k.quarter)
+        if held is None or (k.final, k.created_at) >= (held.final, held.created_at):
+            best[k.quarter] = k
+    return [best[q] for q in sorted(best)]
+
+
+def stored_trend(store: Store) -> pd.DataFrame:
+    """The delivery trend over every quarter with actuals kept in the store, each against the
+    plan version it was reviewed against."""
+    chosen = latest_kept(store.kept_actuals())
+    return delivery_trend([(store.load(k.scenario_id, k.version)[0], k.actuals) for k in chosen])
 
 
 def trend_chart(trend: pd.DataFrame, *, height: int = 340) -> go.Figure:

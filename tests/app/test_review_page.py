@@ -5,6 +5,13 @@ from __future__ import annotations
 from app_helpers import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
+from sim import load_scenario, parse_scenario
+from sim.review import actuals_from_csv
+from ui.shell import SEED_FILE
+from ui.storage import _open, default_url
+
+SEED = load_scenario(SEED_FILE)
+
 ACTUALS = (ROOT / "examples" / "actuals-2027-Q1.csv").read_bytes()
 WEEK6 = (ROOT / "examples" / "actuals-2027-Q1-week6.csv").read_bytes()
 
@@ -71,3 +78,76 @@ def test_follow_up_compliance_section() -> None:
         ("bad.csv", b"lead,rep\nA,Ana\n", "text/csv")
     ).run()
     assert any("columns: missing mql_time" in e.value for e in at.error)
+
+
+def kept() -> list:  # type: ignore[type-arg]
+    return _open(default_url()).kept_actuals()
+
+
+def test_actuals_are_kept_with_the_plan_and_load_back() -> None:
+    at = open_review()
+    upload(at, "week6.csv", WEEK6)
+    at.button(key="review_keep").click().run()
+    assert any("Kept: 2027-Q1 actuals to week 6" in s.value for s in at.success)
+    (first,) = kept()
+    assert first.scenario_id == at.session_state["store_id"]  # the working plan was saved first
+    assert first.week == 6
+    upload(at, "actuals.csv", ACTUALS)
+    at.button(key="review_keep").click().run()
+    assert [k.week for k in kept()] == [6, 13]
+    table = next(d.value for d in at.dataframe if "Kept by" in d.value.columns)
+    assert list(table["Week"]) == ["13 of 13", "6 of 13"]
+    at.selectbox(key="review_kept_pick").set_value(0).run()
+    at.button(key="review_kept_load").click().run()
+    assert not at.exception
+    assert at.slider(key="review_week").value == 6
+    assert value(at, "Chance we still hit").endswith("%")
+
+
+def test_invalid_actuals_cannot_be_kept() -> None:
+    at = open_review()
+    upload(at, "actuals.csv", ACTUALS)
+    rows = at.session_state["review_rows"]
+    rows[1]["count"] = 500  # more SQLs than MQLs
+    at.session_state["review_rows"] = rows
+    at.session_state["review_rev"] += 1
+    at.run()
+    assert any("counts cannot grow down the funnel" in e.value for e in at.error)
+    assert at.button(key="review_keep").disabled
+    assert kept() == []
+
+
+def test_reviews_the_agreed_plan_for_the_quarter_by_default() -> None:
+    store = _open(default_url())
+    agreed = parse_scenario(
+        SEED.to_dict() | {"name": "Agreed Q1 plan", "marketing_share": 0.6, "target": 60}
+    )
+    sid = store.create(agreed, "Maya").scenario_id
+    store.agree(sid, 1, ["Maya", "Sam"])
+    at = open_review()
+    assert at.radio(key="review_against").value == "agreed"
+    assert "Agreed Q1 plan" in at.title[0].value
+    upload(at, "actuals.csv", ACTUALS)
+    at.button(key="review_keep").click().run()
+    (k,) = kept()
+    assert (k.scenario_id, k.version) == (sid, 1)
+    at.radio(key="review_against").set_value("working").run()
+    assert "Seed plan" in at.title[0].value
+
+
+def test_quarter_over_quarter_trend_from_kept_actuals() -> None:
+    store = _open(default_url())
+    earlier = parse_scenario(SEED.to_dict() | {"name": "Q4 plan", "quarter": "2026-Q4"})
+    q4 = store.create(earlier, "Maya").scenario_id
+    store.keep_actuals(q4, 1, actuals_from_csv(ACTUALS, earlier), "Maya")
+    at = open_review()
+    assert any("Keep another quarter" in c.value for c in at.caption)
+    upload(at, "actuals.csv", ACTUALS.replace(b"Inbound,MQL,160", b"Inbound,MQL,120"))
+    at.button(key="review_keep").click().run()
+    trend = next(d.value for d in at.dataframe if "Effect on the number" in d.value.columns)
+    assert list(trend["Quarter"]) == ["2026-Q4", "2026-Q4", "2027-Q1", "2027-Q1"]
+    marketing = trend[trend["Owner"] == "Marketing"]
+    assert list(marketing["Delivered volume"]) == [160, 120]
+    effect_q4, effect_q1 = marketing["Effect on the number"]
+    assert effect_q1 < effect_q4  # 40 fewer MQLs: marketing's effect falls
+    assert len(at.get("plotly_chart")) == 2  # the waterfall and the trend

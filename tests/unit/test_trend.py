@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from unit_helpers import SEED_FILE
 
 from sim import load_scenario, parse_scenario
 from sim.review import attribute, parse_actuals
-from sim.trend import delivery_trend, quarter_delivery, trend_chart
+from sim.store import Store
+from sim.trend import delivery_trend, latest_kept, quarter_delivery, stored_trend, trend_chart
 
 SEED = load_scenario(SEED_FILE)
 
@@ -125,3 +127,18 @@ def test_an_empty_trend_is_an_empty_table() -> None:
     trend = delivery_trend([])
     assert trend.empty
     assert "effect" in trend.columns
+
+
+def test_stored_trend_prefers_the_closed_quarter_over_a_later_to_date_look(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'pact.db'}")
+    q1 = store.create(in_quarter("2027-Q1"), "Maya").scenario_id
+    q2 = store.create(in_quarter("2027-Q2"), "Maya").scenario_id
+    store.keep_actuals(q2, 1, actuals(in_quarter("2027-Q2"), 170, 120, 120), "Maya")
+    store.keep_actuals(q2, 1, actuals(in_quarter("2027-Q2"), 40, 30, 30, week=3), "Sam")
+    store.keep_actuals(q1, 1, actuals(SEED, 150, 110, 123, week=8), "Maya")
+    store.keep_actuals(q1, 1, actuals(SEED, 155, 112, 123, week=9), "Maya")
+    chosen = latest_kept(store.kept_actuals())
+    assert [(k.quarter, k.week) for k in chosen] == [("2027-Q1", 9), ("2027-Q2", 13)]
+    trend = stored_trend(store)
+    assert list(trend["week"]) == [9, 9, 13, 13]
+    assert trend[trend["owner"] == "marketing"]["delivered_volume"].tolist() == [155, 170]
