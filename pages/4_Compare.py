@@ -146,7 +146,7 @@ if not presenting:
     st.dataframe(
         table.style.apply(lambda row: [HIGHLIGHT if differs[row.name] else ""] * len(row), axis=1),
         width="stretch",
-        height=min(40 + 35 * len(table), 720),
+        height=min(38 + 35 * (len(table) + 1), 760),
     )
     st.caption(f"{int(differs.sum())} of {len(differs)} assumptions differ.")
 

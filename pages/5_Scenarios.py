@@ -82,7 +82,6 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
-    height=min(40 + 35 * len(scenarios), 400),
 )
 ids = [info.id for info in scenarios]
 by_id = {info.id: info for info in scenarios}
@@ -155,7 +154,6 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
-    height=min(40 + 35 * len(versions), 320),
 )
 numbers = [v.number for v in versions]
 d1, d2 = st.columns(2)

@@ -42,6 +42,9 @@ def page_label(path: Path) -> str:
 def setup_page(title: str) -> None:
     """Call first on every page: config, navigation, presentation toggle."""
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
+    for key in ("author", "presentation"):  # the sidebar's settings follow the user across pages
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.markdown("### Pipeline Pact")
         st.page_link(str(ROOT / "app.py"), label="Plan")
