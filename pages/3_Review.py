@@ -224,7 +224,7 @@ if result.week < result.weeks:
     )
 
 # ---- Kept with the plan, and quarter over quarter --------------------------------------------
-st.subheader("Keep these actuals with the plan")
+st.subheader("Kept with the plan")
 if notice := st.session_state.pop("review_notice", None):
     st.success(notice)
 if store is None:
