@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .models import Scenario, ScenarioError, scenario_from_json
 from .review import Actuals, check_actuals
@@ -129,6 +129,19 @@ class KeptActuals:
         return self.week >= self.weeks
 
 
+_MIGRATION_LOCK = 7_402_211  # PostgreSQL advisory lock taken while the schema is upgraded
+
+
+def _first_line(exc: DatabaseError) -> str:
+    return str(exc.orig).splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+
+
+def _column(text_: str) -> str:
+    """Text for a plain column (names, authors): PostgreSQL refuses NUL characters. The exact
+    scenario, NULs and all, is kept in the version's JSON body."""
+    return text_.replace("\x00", "")
+
+
 def content_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -155,19 +168,39 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        shown = make_url(url).render_as_string(hide_password=True)
+        connected = False
         try:
+            self.engine.connect().close()  # reach the database (server, file, password)
+            connected = True
             self._migrate()
         except DatabaseError as exc:
             self.engine.dispose()
+            if not connected and isinstance(exc, OperationalError):
+                raise StoreError(
+                    f"database: cannot open {shown} ({_first_line(exc)}); check the address, "
+                    "the server and the password, or start a fresh store"
+                ) from None
             raise StoreError(
-                f"database: {url} is not a Pipeline Pact store or is damaged "
-                f"({str(exc.orig).splitlines()[0] if exc.orig else exc}); start a fresh store "
-                "under another name, the old file is left untouched"
+                f"database: {shown} is not a Pipeline Pact store or is damaged "
+                f"({_first_line(exc)}); start a fresh store under another name, the old file "
+                "is left untouched"
             ) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     # ---- schema ----------------------------------------------------------------------------
     def _migrate(self) -> None:
-        with self.engine.begin() as c:
+        """Bring the schema up to date in one transaction, one process at a time."""
+        with self.engine.connect() as c:
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite would run each CREATE outside any transaction; take the write lock
+                # first so the whole upgrade commits or rolls back as one, and two processes
+                # opening a new store wait for each other.
+                c.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.engine.dialect.name == "postgresql":
+                c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             c.execute(
                 text(
                     "CREATE TABLE IF NOT EXISTS pact_meta (key VARCHAR(40) PRIMARY KEY, "
@@ -176,13 +209,12 @@ class Store:
             )
             row = c.execute(text("SELECT value FROM pact_meta WHERE key='schema'")).first()
             done = int(row[0]) if row else 0
-        if done > len(MIGRATIONS):
-            raise StoreError(
-                f"database: schema {done} is newer than this app knows "
-                f"({len(MIGRATIONS)}); upgrade Pipeline Pact"
-            )
-        for number in range(done + 1, len(MIGRATIONS) + 1):
-            with self.engine.begin() as c:
+            if done > len(MIGRATIONS):
+                raise StoreError(
+                    f"database: schema {done} is newer than this app knows "
+                    f"({len(MIGRATIONS)}); upgrade Pipeline Pact"
+                )
+            for number in range(done + 1, len(MIGRATIONS) + 1):
                 for statement in MIGRATIONS[number - 1]:
                     c.execute(text(statement))
                 c.execute(text("DELETE FROM pact_meta WHERE key='schema'"))
@@ -190,6 +222,7 @@ class Store:
                     text("INSERT INTO pact_meta (key, value) VALUES ('schema', :v)"),
                     {"v": str(number)},
                 )
+            c.commit()
 
     def schema_version(self) -> int:
         with self.engine.connect() as c:
@@ -208,7 +241,7 @@ class Store:
                     "INSERT INTO pact_scenarios (id, name, quarter, created_at, head) "
                     "VALUES (:id, :name, :q, :t, 1)"
                 ),
-                {"id": sid, "name": scenario.name, "q": scenario.quarter, "t": now},
+                {"id": sid, "name": _column(scenario.name), "q": scenario.quarter, "t": now},
             )
             return self._insert_version(c, sid, 1, scenario, author, now)
 
@@ -216,7 +249,7 @@ class Store:
         self, c: Any, sid: str, number: int, scenario: Scenario, author: str, now: str
     ) -> VersionInfo:
         info = VersionInfo(
-            sid, number, author.strip()[:200] or "unnamed", now, content_hash(scenario)
+            sid, number, _column(author).strip()[:200] or "unnamed", now, content_hash(scenario)
         )
         c.execute(
             text(
@@ -262,7 +295,7 @@ class Store:
                     ),
                     {
                         "n": based_on + 1,
-                        "name": scenario.name,
+                        "name": _column(scenario.name),
                         "q": scenario.quarter,
                         "id": sid,
                         "old": based_on,
@@ -386,7 +419,7 @@ class Store:
 
     def agree(self, sid: str, version: int, agreed_by: list[str]) -> Agreement:
         """Lock a version as its quarter's agreed plan; an earlier agreement is superseded."""
-        names = [n.strip() for n in agreed_by if n.strip()]
+        names = [_column(n).strip() for n in agreed_by if _column(n).strip()]
         if not names:
             raise StoreError("agreed_by: type the names of the leaders who agree")
         scenario, info = self.load(sid, version)
@@ -458,7 +491,7 @@ class Store:
             scenario.quarter,
             actuals.week,
             actuals.weeks,
-            author.strip()[:200] or "unnamed",
+            _column(author).strip()[:200] or "unnamed",
             _now(),
             actuals,
         )

@@ -1,5 +1,9 @@
 """The scenario store: append-only versions, stale saves refused, agreed plans locked,
-concurrent writers and killed processes lose nothing."""
+concurrent writers and killed processes lose nothing, migrations upgrade in place.
+
+Every test that takes `store` or `store_url` runs twice: on a SQLite file and on a fresh
+PostgreSQL database (PACT_TEST_POSTGRES_URL, set by scripts/test; see the `postgres_url` fixture
+in conftest.py: skipped when unset, failing under CI=true)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 from unit_helpers import ROOT, SEED_FILE
 
+import sim.store
 from sim.models import load_scenario
+from sim.review import actuals_from_csv
 from sim.store import MIGRATIONS, LockedError, StaleVersionError, Store, StoreError
 
 SEED = load_scenario(SEED_FILE)
+ACTUALS_FILE = ROOT / "examples" / "actuals-2027-Q1.csv"
 
 
 def moved(volume: float):  # a scenario that differs from the seed in one number
@@ -27,9 +35,19 @@ def moved(volume: float):  # a scenario that differs from the seed in one number
     return parse_scenario(data)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'pact.db'}")
+def test_the_store_runs_on_the_backend_it_was_given(
+    store: Store, request: pytest.FixtureRequest
+) -> None:
+    backend = request.node.callspec.params["store_url"]
+    with store.engine.connect() as c:
+        if backend == "postgresql":
+            assert (
+                c.execute(text("SELECT current_database()")).scalar_one().startswith("pact_test_")
+            )
+        else:
+            assert c.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    assert store.engine.dialect.name == backend
+    assert store.scenarios() == []  # every test starts from an empty store
 
 
 def test_versions_append_and_load_back(store: Store) -> None:
@@ -165,6 +183,8 @@ def test_killing_a_writer_mid_save_leaves_every_committed_version(store: Store) 
         fresh.load(sid, v.number)  # every committed version reads back
 
 
+# SQLite only: a PostgreSQL store is a database on a server, not a file someone could point the
+# app at by mistake; the newer-schema test below is what "refused, left unchanged" means there.
 def test_a_foreign_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
     junk = tmp_path / "notes.db"
     junk.write_bytes(b"this is not a database" * 100)
@@ -177,3 +197,132 @@ def test_a_foreign_file_is_refused_and_left_untouched(tmp_path: Path) -> None:
 def test_unknown_scenario_is_named(store: Store) -> None:
     with pytest.raises(StoreError, match="^scenario: no saved scenario 'nope'"):
         store.load("nope")
+
+
+def test_rename_and_restore_append_versions(store: Store) -> None:
+    sid = store.create(SEED, "Maya").scenario_id
+    store.save(sid, moved(170), "Sam", based_on=1)
+    renamed = store.rename(sid, "Sam's proposal", "Sam", based_on=2)
+    assert renamed.number == 3
+    assert [s.name for s in store.scenarios()] == ["Sam's proposal"]
+    with pytest.raises(StaleVersionError):
+        store.restore(sid, 1, "Maya", based_on=2)
+    restored = store.restore(sid, 1, "Maya", based_on=3)
+    assert store.load(sid)[0] == SEED
+    assert restored.content_hash == store.versions(sid)[0].content_hash
+    assert [v.number for v in store.versions(sid)] == [1, 2, 3, 4]
+
+
+def test_kept_actuals_read_back_with_their_plan_version(store: Store) -> None:
+    sid = store.create(SEED, "Maya").scenario_id
+    store.save(sid, moved(170), "Maya", based_on=1)
+    to_date = actuals_from_csv(ACTUALS_FILE.read_bytes(), SEED, week=6)
+    final = actuals_from_csv(ACTUALS_FILE.read_bytes(), SEED)
+    first = store.keep_actuals(sid, 1, to_date, "Maya")
+    second = store.keep_actuals(sid, 2, final, "Sam")
+    other = store.create(moved(175), "Sam").scenario_id
+    kept = store.kept_actuals(sid)
+    assert [(k.id, k.version, k.week, k.final) for k in kept] == [
+        (first.id, 1, 6, False),
+        (second.id, 2, final.weeks, True),
+    ]
+    assert kept[1].actuals == final
+    assert store.kept_actuals(other) == []
+    assert len(store.kept_actuals()) == 2
+
+
+def test_an_older_store_is_migrated_and_keeps_its_data(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS[:1])
+    old = Store(store_url)  # as the first release left it: scenarios and versions only
+    sid = old.create(SEED, "Maya").scenario_id  # (saving needs the agreements of migration 2)
+    other = old.create(moved(175), "Sam").scenario_id
+    assert old.schema_version() == 1
+    old.engine.dispose()
+    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS)
+    new = Store(store_url)
+    assert new.schema_version() == len(MIGRATIONS)
+    assert {s.id for s in new.scenarios()} == {sid, other}
+    assert new.load(sid)[0] == SEED
+    assert new.save(sid, moved(170), "Sam", based_on=1).number == 2
+    new.agree(sid, 2, ["Maya", "Sam"])  # the tables of the later migrations work
+    assert new.kept_actuals() == []
+    assert Store(store_url).schema_version() == len(MIGRATIONS)  # reopening changes nothing
+
+
+def test_a_store_from_a_newer_app_is_refused_and_left_unchanged(store: Store) -> None:
+    sid = store.create(SEED, "Maya").scenario_id
+    newer = str(len(MIGRATIONS) + 1)
+    with store.engine.begin() as c:
+        c.execute(text("UPDATE pact_meta SET value=:v WHERE key='schema'"), {"v": newer})
+    with pytest.raises(StoreError, match="newer than this app knows"):
+        Store(store.url)
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT value FROM pact_meta WHERE key='schema'")).scalar() == newer
+        assert (
+            c.execute(text("SELECT head FROM pact_scenarios WHERE id=:s"), {"s": sid}).scalar() == 1
+        )
+
+
+def test_a_failing_migration_changes_nothing(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Store(store_url)  # the current schema
+    broken = [*MIGRATIONS, ["CREATE TABLE pact_partial (a INTEGER)", "CREATE TABLE pact_bad ("]]
+    monkeypatch.setattr(sim.store, "MIGRATIONS", broken)
+    with pytest.raises(StoreError, match="not a Pipeline Pact store or is damaged"):
+        Store(store_url)
+    engine = create_engine(store_url)
+    try:
+        assert "pact_partial" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    fixed = [*MIGRATIONS, ["CREATE TABLE pact_partial (a INTEGER)"]]
+    monkeypatch.setattr(sim.store, "MIGRATIONS", fixed)
+    upgraded = Store(store_url)  # the corrected release upgrades the same store
+    assert upgraded.schema_version() == len(fixed)
+
+
+OPENER = """
+import sys
+from sim.store import Store
+Store(sys.argv[1]).engine.dispose()
+"""
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url: str) -> None:
+    """Several servers starting on one empty database: the schema is made once, no refusals."""
+    for _ in range(3):
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, store_url],
+                cwd=ROOT,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err.strip().splitlines()[-1:]
+    assert Store(store_url).schema_version() == len(MIGRATIONS)
+
+
+def test_nul_characters_in_names_do_not_break_a_save(store: Store) -> None:
+    from sim import parse_scenario
+
+    odd = parse_scenario({**SEED.to_dict(), "name": "Plan\x00Q1"})
+    sid = store.create(odd, "Ma\x00ya").scenario_id
+    assert store.load(sid)[0].name == "Plan\x00Q1"  # the scenario itself is kept exactly
+    assert [s.name for s in store.scenarios()] == ["PlanQ1"]
+    assert store.versions(sid)[0].author == "Maya"
+    assert store.agree(sid, 1, ["Sam\x00", "Maya"]).agreed_by == "Sam, Maya"
+
+
+def test_a_server_that_cannot_be_reached_is_named_without_its_password() -> None:
+    url = "postgresql+psycopg://pact:s3cret@127.0.0.1:1/pact?connect_timeout=2"
+    with pytest.raises(StoreError, match="^database: cannot open") as caught:
+        Store(url)
+    assert "s3cret" not in str(caught.value)
+    assert "***" in str(caught.value)

@@ -1,4 +1,5 @@
-"""Store history: rename, restore, and actuals kept with the plan they were reviewed against."""
+"""Store history: rename, restore, and actuals kept with the plan they were reviewed against.
+Each test taking `store` runs on SQLite and on PostgreSQL (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -28,11 +29,6 @@ def moved(volume: float):
     data = SEED.to_dict()
     data["sources"][0]["volume"]["mean"] = volume
     return parse_scenario(data)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'pact.db'}")
 
 
 def test_rename_appends_a_version_that_differs_only_in_its_name(store: Store) -> None:
