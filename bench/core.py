@@ -99,9 +99,7 @@ def bench_browser(moves: int) -> None:
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                "ui.serve",  # as scripts/run starts it
                 "--server.port",
                 str(port),
                 "--server.headless",
@@ -166,8 +164,8 @@ def bench_browser(moves: int) -> None:
         f"\nBrowser (headless Chromium, {DEFAULT_TRIALS:,} trials = the app's default;"
         f" {SETTLE_MS} ms pause between moves)"
     )
-    print(f"first render, fresh server (imports + first run): {first:.2f} s")
-    print(f"first render, warm server:                        {second:.2f} s")
+    print(f"first render, first session after the server is up: {first:.2f} s")
+    print(f"first render, a second session:                     {second:.2f} s")
     for label, xs in (("updated P(hit)", to_hit), ("whole page redrawn", to_page)):
         ms = sorted(1000 * x for x in xs)
         p95 = ms[min(len(ms) - 1, int(np.ceil(0.95 * len(ms))) - 1)]

@@ -21,7 +21,6 @@ ALERT_COLOUR = "#cf222e"
 
 def _layout(fig: go.Figure, height: int, **kw: object) -> go.Figure:
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.14, "x": 0},

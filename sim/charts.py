@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from .engine import HIT_TOLERANCE, SimulationResult
 from .models import Scenario
@@ -17,11 +18,48 @@ HIT_COLOUR = "#2da44e"
 MISS_COLOUR = "#afb8c1"
 OWNER_COLOURS = {"marketing": "#8250df", "sales": "#1f6feb"}
 COMPARE_COLOURS = ("#1f6feb", "#bf3989", "#bf8700", "#1a7f37")
+_WHITE = pio.templates["plotly_white"]
+# plotly_white cut to its layout and the trace types we draw, registered as Plotly's default.
+# Naming a template on each figure makes Plotly copy and re-validate it every time (about 25 ms
+# per chart with the full plotly_white, 5 ms with this one), on every slider move and for every
+# session; the default template is attached without validation (0.4 ms). Every figure this
+# process makes looks the same, which is what we want.
+TEMPLATE = go.layout.Template(
+    layout=_WHITE.layout,
+    data={kind: getattr(_WHITE.data, kind) for kind in ("bar", "scatter", "heatmap", "contour")},
+)
+pio.templates["pipeline_pact"] = TEMPLATE
+pio.templates.default = "pipeline_pact"
 
 
 def plot_text(text: str) -> str:
     """User text for a Plotly label: Plotly reads a little HTML, so show it literally."""
     return html.escape(text, quote=False)
+
+
+def target_line(fig: go.Figure, x: float, text: str, colour: str = "#cf222e") -> None:
+    """A dashed vertical line at `x` across the plot, labelled at its top left (what
+    `add_vline` draws, without its cost on every redraw)."""
+    fig.add_shape(
+        type="line",
+        x0=x,
+        x1=x,
+        xref="x",
+        y0=0,
+        y1=1,
+        yref="paper",
+        line={"dash": "dash", "color": colour},
+    )
+    fig.add_annotation(
+        x=x,
+        y=1,
+        xref="x",
+        yref="paper",
+        text=text,
+        showarrow=False,
+        xanchor="right",
+        yanchor="top",
+    )
 
 
 def metric_label(metric: str) -> str:
@@ -55,15 +93,8 @@ def outcome_chart(result: SimulationResult, *, height: int = 360) -> go.Figure:
         y=1.08,
         font={"color": HIT_COLOUR},
     )
-    fig.add_vline(
-        x=target - 0.5 if integer else target,
-        line_dash="dash",
-        line_color="#cf222e",
-        annotation_text=f"Target {target:,.0f}",
-        annotation_position="top left",
-    )
+    target_line(fig, target - 0.5 if integer else target, f"Target {target:,.0f}")
     fig.update_layout(
-        template="plotly_white",
         bargap=0.05,
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -92,7 +123,6 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
             )
         )
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": 1.12, "x": 0},
@@ -133,7 +163,6 @@ def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
         annotation_position="top left",
     )
     fig.update_layout(
-        template="plotly_white",
         height=height,
         showlegend=False,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -175,7 +204,6 @@ def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
             name="Actual to date",
         )
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         xaxis_title="Week of quarter",
@@ -231,15 +259,8 @@ def compare_chart(
             if r.total.target == target
         ]
         text = f"Target {target:,.0f}" + ("" if len(targets) == 1 else f" ({', '.join(owners)})")
-        fig.add_vline(
-            x=target - 0.5 if integer else target,
-            line_dash="dash",
-            line_color="#cf222e",
-            annotation_text=text,
-            annotation_position="top left",
-        )
+        target_line(fig, target - 0.5 if integer else target, text)
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         xaxis_title=f"{metric_label(results[0].metric)} this quarter",

@@ -146,7 +146,6 @@ def trend_chart(trend: pd.DataFrame, *, height: int = 340) -> go.Figure:
         )
     fig.add_hline(y=0, line_color="#57606a")
     fig.update_layout(
-        template="plotly_white",
         barmode="group",
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

@@ -23,7 +23,7 @@ from ui import storage
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = ROOT / "examples" / "seed-sla.json"
 PAGES_DIR = ROOT / "pages"
-PAINT_PAUSE_S = 0.06
+PAINT_PAUSE_S = 0.12
 
 # Static CSS only (no user data): large headline numbers for a projector.
 _PRESENTATION_CSS = """
@@ -70,9 +70,10 @@ def let_browser_paint() -> None:
     """Pause briefly after the headline numbers so the browser paints them before the charts.
 
     Redrawing a Plotly chart blocks the browser for 150-200 ms here; when the charts arrive
-    right behind the headline, the new chance of hitting the number waits for them. A 60 ms
-    pause measured: slider to updated chance 383 -> 175 ms median, whole page unchanged
-    (docs/performance.md).
+    right behind the headline, the new chance of hitting the number waits for them. Measured
+    (bench/core.py, docs/performance.md): no pause 383 ms median; 60 ms: 127-136 ms median,
+    p95 251-260 ms; 120 ms: 105-108 ms median, p95 129-138 ms, the whole page about 40 ms later.
+    The pause sleeps (no CPU), so other sessions run meanwhile.
     """
     time.sleep(PAINT_PAUSE_S)
 
