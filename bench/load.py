@@ -24,11 +24,10 @@ or a closed websocket. Afterwards the store is opened directly (sim.store.Store,
 every session's scenario must hold exactly one version per successful move, numbered 1..n
 without gaps, with the values sent in the order sent and the session's author name.
 
-The server runs as scripts/run starts it, except that Streamlit's file watcher is off
-(--watch-files turns it on): a deployed server's files do not change, while in a checkout being
-edited a save during the run makes Streamlit unload the app's modules, and 20 sessions then
-re-import them at once (seen here: "KeyError: 'sim.sla'" in one session, and every session
-waited ~10 s for that rerun).
+The server runs exactly as scripts/run starts it; .streamlit/config.toml turns Streamlit's file
+watcher off (--watch-files turns it on: in a checkout being edited, a save during the run makes
+Streamlit unload the app's modules and 20 sessions re-import them at once; seen here before the
+watcher was off: "KeyError: 'sim.sla'" in one session, and every session waited ~10 s).
 
 Prints a table; asserts nothing about time. Exits 1 on any error or lost or wrong version.
 """
@@ -299,8 +298,8 @@ def start_server(port: int, db_url: str, log: Path, watch_files: bool) -> subpro
     env = {**os.environ, "PACT_DATABASE_URL": db_url}
     command = [sys.executable, "-m", "ui.serve", "--server.port", str(port)]
     command += ["--server.headless", "true"]
-    if not watch_files:
-        command += ["--server.fileWatcherType", "none"]
+    if watch_files:
+        command += ["--server.fileWatcherType", "auto"]
     proc = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -419,7 +418,7 @@ def main() -> int:
     parser.add_argument(
         "--watch-files",
         action="store_true",
-        help="keep Streamlit's file watcher on, exactly as scripts/run (see the docstring)",
+        help="turn Streamlit's file watcher on (scripts/run has it off; see the docstring)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the store and server log")
     args = parser.parse_args()
