@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .calibrate import (
@@ -22,15 +23,19 @@ from .engine import DEFAULT_TRIALS, SimulationResult, simulate
 from .export import FORMATS, export
 from .leads import MAX_BYTES as MAX_LEADS_BYTES
 from .leads import LeadCheck, check_leads
-from .models import ScenarioError, load_scenario, scenario_json_schema
+from .models import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
 from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
 from .signal import all_trends
+from .store import Store, configured_url
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message} (try --help)\n")
+
+
+ROOT = Path(__file__).resolve().parents[1]  # the project: data/ and .streamlit/ live here
 
 
 def _fmt(value: float | None, metric: str = "customers") -> str:
@@ -192,6 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rev.add_argument("--trials", type=int, default=20_000)
     p_rev.add_argument("--seed", type=int, default=0)
     p_rev.add_argument("--json", action="store_true")
+    p_imp = sub.add_parser("import", help="check a scenario file and save it in the store")
+    p_imp.add_argument("file")
+    p_imp.add_argument(
+        "--database", help="SQLAlchemy URL (default: as the app finds it, docs/store.md)"
+    )
+    p_imp.add_argument("--author", default="imported", help="name on the saved version")
     _add_calibrate(sub)
     args = parser.parse_args(argv)
     if args.command == "calibrate":
@@ -219,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit(check, args.json, render_leads)
             return 0
         scenario = load_scenario(args.file)
+        if args.command == "import":
+            return _import(scenario, args.database, args.author)
         if args.command == "export":
             data = export(scenario, args.format, on=date.today())
             if args.output:
@@ -243,6 +256,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # ScenarioError and friends: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _import(scenario: Scenario, database: str | None, author: str) -> int:
+    """Save a checked scenario as a new saved scenario; print where to open it."""
+    store = Store(database or configured_url(ROOT))
+    try:
+        info = store.create(scenario, author)
+    finally:
+        store.engine.dispose()
+    print(
+        f"imported: {scenario.name} ({scenario.quarter}) as scenario {info.scenario_id}, "
+        f"version {info.number}; open it at http://localhost:8501/?scenario={info.scenario_id}"
+    )
     return 0
 
 

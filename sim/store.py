@@ -1,7 +1,7 @@
 """Scenario store: every save appends a version; nothing is overwritten or lost.
 
 SQLAlchemy Core over any URL; SQLite by default (WAL mode, one file, no setup). The schema is
-versioned: `MIGRATIONS` run in order inside one transaction each, recorded in `pact_meta`.
+versioned: `MIGRATIONS` run in order, in one locked transaction, recorded in `pact_meta`.
 Concurrent editors use optimistic concurrency: a save names the version it was based on and is
 refused with `StaleVersionError` when someone else saved in between.
 """
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -145,6 +148,33 @@ def _column(text_: str) -> str:
 def content_hash(scenario: Scenario) -> str:
     canonical = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+DATABASE_URL_VARIABLE = "PACT_DATABASE_URL"
+DATA_DIR_VARIABLE = "PACT_DATA_DIR"
+
+
+def local_url(root: Path) -> str:
+    """The no-setup store: SQLite file pact.db in PACT_DATA_DIR (default: data/ under root)."""
+    folder = Path(os.environ.get(DATA_DIR_VARIABLE, root / "data"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'pact.db'}"
+
+
+def configured_url(root: Path) -> str:
+    """Where the store lives, as the app finds it: PACT_DATABASE_URL, else `database_url` in
+    root/.streamlit/secrets.toml, else local_url(root)."""
+    if url := os.environ.get(DATABASE_URL_VARIABLE):
+        return url
+    secrets = root / ".streamlit" / "secrets.toml"
+    if secrets.is_file():
+        try:
+            url = tomllib.loads(secrets.read_text(encoding="utf-8")).get("database_url")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise StoreError(f"database_url: cannot read {secrets}: {exc}") from None
+        if url:
+            return str(url)
+    return local_url(root)
 
 
 def _now() -> str:

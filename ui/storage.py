@@ -14,22 +14,21 @@ from pathlib import Path
 import streamlit as st
 
 from sim.models import Scenario
-from sim.store import LockedError, Store, StoreError
+from sim.store import DATABASE_URL_VARIABLE, LockedError, Store, StoreError, local_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_url() -> str:
-    if url := os.environ.get("PACT_DATABASE_URL"):
+    """PACT_DATABASE_URL, else `database_url` in Streamlit's secrets, else the local SQLite file."""
+    if url := os.environ.get(DATABASE_URL_VARIABLE):
         return url
     try:
         if url := st.secrets.get("database_url"):
             return str(url)
     except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
         pass
-    folder = Path(os.environ.get("PACT_DATA_DIR", ROOT / "data"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'pact.db'}"
+    return local_url(ROOT)
 
 
 @st.cache_resource(show_spinner=False)

@@ -102,3 +102,47 @@ def test_bad_input_is_one_line_without_traceback(
     assert lines[0].startswith("error: ")
     assert message in lines[0]
     assert "Traceback" not in out.stderr
+
+
+def test_import_saves_a_checked_plan_in_the_store(tmp_path: Path) -> None:
+    from sim.store import Store
+
+    url = f"sqlite:///{tmp_path / 'pact.db'}"
+    out = run("import", str(SEED_FILE), "--database", url, "--author", "Maya")
+    assert out.returncode == 0, out.stderr
+    store = Store(url)
+    (info,) = store.scenarios()
+    assert f"scenario {info.id}, version 1" in out.stdout
+    assert f"?scenario={info.id}" in out.stdout
+    assert store.load(info.id)[0] == load_scenario(SEED_FILE)
+    assert store.versions(info.id)[0].author == "Maya"
+
+
+def test_import_of_a_bad_plan_stores_nothing(tmp_path: Path) -> None:
+
+    bad = tmp_path / "bad.json"
+    data = load_scenario(SEED_FILE).to_dict()
+    data["sources"][0]["rates"][0]["mean"] = 1.4
+    bad.write_text(json.dumps(data))
+    url = f"sqlite:///{tmp_path / 'pact.db'}"
+    out = run("import", str(bad), "--database", url)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: sources[0].rates[0].mean: must be at most 1.0 (got 1.4)"
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "pact.db").exists()  # nothing was opened, let alone stored
+
+
+def test_import_uses_the_store_the_app_uses(tmp_path: Path) -> None:
+    from sim.store import Store
+
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "import", str(SEED_FILE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PACT_DATA_DIR": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert len(Store(f"sqlite:///{tmp_path / 'pact.db'}").scenarios()) == 1
