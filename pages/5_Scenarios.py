@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from sim.diff import diff
-from sim.store import LockedError, StaleVersionError, Store, StoreError
+from sim.store import LockedError, Store, StoreError, VersionInfo
 from ui import shell, storage
 from ui.agreement import Candidate, agree_controls, agreements_table
 
@@ -96,6 +98,27 @@ sid = st.selectbox(
 info = by_id[sid]
 head = info.head
 
+
+def new_version(what: str, fn: Callable[[], VersionInfo], notice: str = "") -> None:
+    """Rename or restore: append a version to the picked scenario; a refusal is shown."""
+    try:
+        made = fn()
+    except LockedError:
+        st.error(
+            f"{what}: the latest version is the agreed plan and cannot change; duplicate the "
+            "scenario to work on a copy."
+        )
+        return
+    except StoreError as exc:  # a stale view or a bad name
+        st.error(f"{what}: {exc}.")
+        return
+    if sid == working_sid:  # the Plan page follows
+        storage.open_saved(sid, made.number, store.load(sid)[0])
+    if notice:
+        st.session_state["scenarios_notice"] = notice.format(number=made.number)
+    st.rerun()
+
+
 b1, b2, b3 = st.columns(3)
 if b1.button("Open on the Plan page", key="scenarios_open", type="primary"):
     scenario, version = store.load(sid)
@@ -120,19 +143,10 @@ with st.form("scenarios_rename", border=False):
         "Rename to", value=info.name, max_chars=80, key=f"scenarios_rename_{sid}"
     )
     if r2.form_submit_button("Rename") and rename_to.strip() != info.name:
-        try:
-            renamed = store.rename(sid, rename_to.strip(), storage.author(), based_on=head)
-        except LockedError:
-            st.error(
-                "Rename: the latest version is the agreed plan and cannot change; "
-                "duplicate it to work on a copy."
-            )
-        except StoreError as exc:
-            st.error(f"Rename: {exc}.")
-        else:
-            if sid == working_sid:
-                storage.open_saved(sid, renamed.number, store.load(sid)[0])
-            st.rerun()
+        new_version(
+            "Rename",
+            lambda: store.rename(sid, rename_to.strip(), storage.author(), based_on=head),
+        )
 
 # ---- History: every version, what changed, restore ----------------------------------------------
 st.subheader(f"History of {shell.md_text(info.name)}")
@@ -186,22 +200,11 @@ back_to = r1.selectbox(
     key=f"scenarios_restore_{sid}",
 )
 if r2.button("Restore", key="scenarios_restore_button", disabled=len(numbers) < 2):
-    try:
-        restored = store.restore(sid, back_to, storage.author(), based_on=head)
-    except LockedError:
-        st.error(
-            "Restore: the latest version is the agreed plan and cannot change; duplicate the "
-            "scenario and restore on the copy."
-        )
-    except StaleVersionError as exc:
-        st.error(f"Restore: {exc}.")
-    else:
-        if sid == working_sid:
-            storage.open_saved(sid, restored.number, store.load(sid)[0])
-        st.session_state["scenarios_notice"] = (
-            f"Version {back_to} restored as version {restored.number}."
-        )
-        st.rerun()
+    new_version(
+        "Restore",
+        lambda: store.restore(sid, back_to, storage.author(), based_on=head),
+        f"Version {back_to} restored as version {{number}}.",
+    )
 
 # ---- Agreement -----------------------------------------------------------------------------------
 st.subheader("Agree on the plan")

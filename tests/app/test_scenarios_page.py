@@ -128,3 +128,14 @@ def test_delete_is_restorable() -> None:
     at.selectbox(key="scenarios_deleted_pick").set_value(sid).run()
     button(at, "Restore this scenario").click().run()
     assert sid in [s.id for s in store.scenarios()]
+
+
+def test_the_agreed_version_cannot_be_renamed_from_here() -> None:
+    at = scenarios_page()
+    sid = at.session_state["store_id"]
+    at.text_input(key=f"scenarios_agree_{sid}_names").set_value("Maya, Sam").run()
+    button(at, "Agree: lock it as the plan for 2027-Q1").click().run()
+    at.text_input(key=f"scenarios_rename_{sid}").set_value("Quietly changed")
+    button(at, "Rename").click().run()
+    assert any("Rename: the latest version is the agreed plan" in e.value for e in at.error)
+    assert _open(default_url()).load(sid)[0].name == "Seed plan"
