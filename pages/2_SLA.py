@@ -9,10 +9,11 @@ from datetime import date
 import streamlit as st
 
 from sim import ScenarioError, parse_scenario
-from sim.export import content_hash
+from sim.export import SignOff
 from sim.leads import MAX_BYTES as MAX_LEAD_BYTES
+from sim.models import content_hash
 from sim.sla import SLA, WHY
-from ui import shell
+from ui import shell, storage
 from ui.results import cached_lead_check, export_bytes
 
 shell.setup_page("SLA")
@@ -208,9 +209,23 @@ if leads is not None:
 
 # ---- Export -----------------------------------------------------------------------------------------
 st.subheader("The agreed plan as a document")
+store = storage.store()
+agreement = store.agreement_of(scenario) if store else None
+signoff = (
+    SignOff(agreement.agreed_by, storage.when(agreement.agreed_at), agreement.version)
+    if agreement
+    else None
+)
 st.caption(
     f"Content hash of this plan: `{content_hash(scenario)[:16]}…` (the same plan always "
-    "has the same hash)."
+    "has the same hash). "
+    + (
+        f"This is the agreed plan for {scenario.quarter}: "
+        f"{shell.md_text(signoff.sentence())}; the documents carry the agreement."
+        if signoff
+        else f"Not agreed yet for {scenario.quarter}: the documents say so. Agree on the "
+        "Scenarios or Compare page."
+    )
 )
 stem = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{scenario.name}-{scenario.quarter}")
 mime = {
@@ -230,7 +245,7 @@ as_json, today = scenario.to_json(), date.today().isoformat()
 for col, fmt in zip(cols, ("html", "xlsx", "md", "json"), strict=True):
     col.download_button(
         labels[fmt],
-        data=lambda f=fmt: export_bytes(as_json, f, today),
+        data=lambda f=fmt: export_bytes(as_json, f, today, signoff),
         file_name=f"{stem}.{fmt}",
         mime=mime[fmt],
         key=f"sla_download_{fmt}",

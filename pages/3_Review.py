@@ -30,10 +30,7 @@ store = storage.store()
 
 # ---- Which plan: the agreed plan for the quarter, or the working scenario ------------------------
 AGREED, WORKING = "agreed", "working"
-agreed = next(
-    (a for a in (store.agreements(working.quarter) if store else []) if a.superseded_at is None),
-    None,
-)
+agreed = store.current_agreement(working.quarter) if store else None
 choices = {WORKING: f"The working scenario ({working.name})"}
 if agreed is not None:
     choices = {

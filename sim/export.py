@@ -6,10 +6,8 @@ text is escaped in HTML and neutralised in spreadsheets (a cell never starts a f
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,7 +18,7 @@ import xlsxwriter
 from .assumption_charts import tornado_chart
 from .charts import funnel_chart, outcome_chart
 from .engine import SimulationResult, simulate
-from .models import OWNERS, Scenario
+from .models import OWNERS, Scenario, content_hash
 from .plan import PlanResult, plan
 from .sensitivity import Tornado, tornado
 from .sla import SLA
@@ -32,10 +30,17 @@ WEEKS = 13
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def content_hash(scenario: Scenario) -> str:
-    """sha256 of the scenario's canonical JSON: the same plan always has the same hash."""
-    canonical = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+@dataclass(frozen=True)
+class SignOff:
+    """The agreement this exact plan was locked with (from the scenario store)."""
+
+    agreed_by: str
+    agreed_at: str  # as shown, e.g. "2026-11-25 14:03 UTC"
+    version: int | None = None
+
+    def sentence(self) -> str:
+        version = f" (version {self.version})" if self.version is not None else ""
+        return f"Agreed by {self.agreed_by} on {self.agreed_at}{version}"
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,10 @@ class PlanDocument:
     hash: str
     on: date
     sensitivity: Tornado
+    signoff: SignOff | None = None
 
     @classmethod
-    def build(cls, scenario: Scenario, *, on: date) -> PlanDocument:
+    def build(cls, scenario: Scenario, *, on: date, signoff: SignOff | None = None) -> PlanDocument:
         return cls(
             scenario=scenario,
             sla=scenario.sla or SLA(),
@@ -60,6 +66,7 @@ class PlanDocument:
             hash=content_hash(scenario),
             on=on,
             sensitivity=tornado(scenario, trials=20_000, seed=0),
+            signoff=signoff,
         )
 
     def unit(self) -> str:
@@ -79,6 +86,7 @@ class PlanDocument:
                 f"{s.marketing_share:.0%} = {self.fmt(s.owner_target('marketing'))}",
             ),
             ("Sales share", f"{1 - s.marketing_share:.0%} = {self.fmt(s.owner_target('sales'))}"),
+            ("Agreed", self.signoff.sentence() if self.signoff else "not agreed yet"),
             ("Marketing owner", self.sla.marketing_owner or "(not named)"),
             ("Sales owner", self.sla.sales_owner or "(not named)"),
             ("Chance we hit the number", f"{r.p_hit:.0%}"),
@@ -206,6 +214,7 @@ def export_markdown(doc: PlanDocument) -> bytes:
         f"- Marketing: {_md(sla.marketing_owner) or '________'}",
         f"- Sales: {_md(sla.sales_owner) or '________'}",
         f"- Date: {doc.on.isoformat()}",
+        f"- {_md(doc.signoff.sentence()) if doc.signoff else 'Not agreed yet'}",
         f"- Plan content hash (sha256): `{doc.hash}`",
         "",
     ]
@@ -278,7 +287,8 @@ def export_html(doc: PlanDocument) -> bytes:
 <h2>Sign-off</h2>
 <div class="sign"><div>Marketing: {e(sla.marketing_owner) or "&nbsp;"}</div>
 <div>Sales: {e(sla.sales_owner) or "&nbsp;"}</div></div>
-<p>Date: {doc.on.isoformat()}<br>Plan content hash (sha256): <code>{doc.hash}</code></p>
+<p>Date: {doc.on.isoformat()}<br>{e(doc.signoff.sentence()) if doc.signoff else "Not agreed yet"}<br>
+Plan content hash (sha256): <code>{doc.hash}</code></p>
 </body></html>
 """
     return page.encode()
@@ -334,11 +344,11 @@ def export_xlsx(doc: PlanDocument) -> bytes:
     return out.getvalue()
 
 
-def export(scenario: Scenario, fmt: str, *, on: date) -> bytes:
-    """The scenario in one of FORMATS."""
+def export(scenario: Scenario, fmt: str, *, on: date, signoff: SignOff | None = None) -> bytes:
+    """The scenario in one of FORMATS; `signoff` puts the agreement in the sign-off block."""
     if fmt not in FORMATS:
         raise ValueError(f"format: must be one of {', '.join(FORMATS)} (got {fmt!r})")
     if fmt == "json":
         return export_json(scenario)
-    doc = PlanDocument.build(scenario, on=on)
+    doc = PlanDocument.build(scenario, on=on, signoff=signoff)
     return {"md": export_markdown, "html": export_html, "xlsx": export_xlsx}[fmt](doc)

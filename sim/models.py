@@ -7,6 +7,7 @@ field path as the user wrote it (`sources[1].rates[2].mean`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -206,6 +207,12 @@ class Scenario(_Frozen):
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def content_hash(scenario: Scenario) -> str:
+    """sha256 of the scenario's canonical JSON: the same plan always has the same hash."""
+    canonical = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _tidy_numbers(value: Any) -> Any:

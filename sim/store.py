@@ -8,8 +8,6 @@ refused with `StaleVersionError` when someone else saved in between.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import tomllib
 import uuid
@@ -21,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from .models import Scenario, ScenarioError, scenario_from_json
+from .models import Scenario, ScenarioError, content_hash, scenario_from_json
 from .review import Actuals, check_actuals
 
 MIGRATIONS: list[list[str]] = [
@@ -143,11 +141,6 @@ def _column(text_: str) -> str:
     """Text for a plain column (names, authors): PostgreSQL refuses NUL characters. The exact
     scenario, NULs and all, is kept in the version's JSON body."""
     return text_.replace("\x00", "")
-
-
-def content_hash(scenario: Scenario) -> str:
-    canonical = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 DATABASE_URL_VARIABLE = "PACT_DATABASE_URL"
@@ -502,6 +495,17 @@ class Store:
         with self.engine.connect() as c:
             rows = c.execute(text(query + " ORDER BY agreed_at"), params).all()
         return [Agreement(*r) for r in rows]
+
+    def current_agreement(self, quarter: str) -> Agreement | None:
+        """The quarter's agreed plan now (the latest agreement, not superseded), if any."""
+        return next((a for a in self.agreements(quarter) if a.superseded_at is None), None)
+
+    def agreement_of(self, scenario: Scenario) -> Agreement | None:
+        """The current agreement for the scenario's quarter when it locked exactly this plan."""
+        current = self.current_agreement(scenario.quarter)
+        if current is not None and current.content_hash == content_hash(scenario):
+            return current
+        return None
 
     # ---- actuals -----------------------------------------------------------------------------
     def keep_actuals(self, sid: str, version: int, actuals: Actuals, author: str) -> KeptActuals:

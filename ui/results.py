@@ -9,7 +9,7 @@ import streamlit as st
 
 from sim import plan, scenario_from_json, simulate
 from sim.engine import SimulationResult
-from sim.export import export
+from sim.export import SignOff, export
 from sim.leads import LeadCheck, check_leads
 from sim.plan import PlanResult
 
@@ -33,9 +33,11 @@ def fmt_outcome(value: float, metric: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def export_bytes(scenario_json: str, fmt: str, day: str) -> bytes:
+def export_bytes(scenario_json: str, fmt: str, day: str, signoff: SignOff | None = None) -> bytes:
     """An export, made when a download button is clicked (in its own thread) and kept."""
-    return export(scenario_from_json(scenario_json), fmt, on=date.fromisoformat(day))
+    return export(
+        scenario_from_json(scenario_json), fmt, on=date.fromisoformat(day), signoff=signoff
+    )
 
 
 @st.cache_data(max_entries=4, show_spinner="Checking the lead list…")

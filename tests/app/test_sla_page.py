@@ -82,3 +82,20 @@ def test_exports_are_offered() -> None:
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Web page (HTML)", "Spreadsheet (XLSX)", "Markdown", "Scenario file (JSON)"]
     assert (ROOT / "examples" / "agreed-plan.json").exists()
+
+
+def test_the_agreed_plan_is_named_as_such_for_its_documents() -> None:
+    from sim import load_scenario
+    from ui.shell import SEED_FILE
+    from ui.storage import _open, default_url
+
+    at = open_sla()
+    assert any("Not agreed yet for 2027-Q1" in c.value for c in at.caption)
+    store = _open(default_url())
+    sid = store.create(load_scenario(SEED_FILE), "Maya").scenario_id
+    store.agree(sid, 1, ["Maya", "Sam"])
+    at.run()
+    assert any(
+        "This is the agreed plan for 2027-Q1" in c.value and "Agreed by Maya, Sam" in c.value
+        for c in at.caption
+    )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from unit_helpers import ROOT
 
 from sim import load_scenario, parse_scenario, plan, scenario_from_json
-from sim.export import PlanDocument, content_hash, export, safe_cell
+from sim.export import PlanDocument, SignOff, content_hash, export, safe_cell
 
 AGREED = load_scenario(ROOT / "examples" / "agreed-plan.json")
 DAY = date(2027, 1, 4)
@@ -137,3 +137,23 @@ def test_hash_is_stable_and_changes_with_the_plan() -> None:
     assert content_hash(parse_scenario(data)) != content_hash(AGREED)
     doc = PlanDocument.build(AGREED, on=DAY)
     assert doc.hash == content_hash(AGREED)
+
+
+def test_the_agreement_is_in_every_document_and_escaped() -> None:
+    signoff = SignOff("Maya <b>M</b>, Sam", "2026-11-25 14:03 UTC", 3)
+    sentence = "Agreed by Maya <b>M</b>, Sam on 2026-11-25 14:03 UTC (version 3)"
+    assert signoff.sentence() == sentence
+    md = export(AGREED, "md", on=DAY, signoff=signoff).decode()
+    assert "- Agreed by Maya &lt;b&gt;M&lt;/b&gt;, Sam on 2026-11-25 14:03 UTC (version 3)" in md
+    page = export(AGREED, "html", on=DAY, signoff=signoff).decode()
+    assert "Agreed by Maya &lt;b&gt;M&lt;/b&gt;, Sam on 2026-11-25 14:03 UTC" in page
+    assert "<b>M</b>" not in page
+    summary = pd.read_excel(io.BytesIO(export(AGREED, "xlsx", on=DAY, signoff=signoff)))
+    assert summary.set_index("Item").loc["Agreed", "Value"] == sentence
+
+
+def test_a_plan_not_agreed_says_so() -> None:
+    assert "- Not agreed yet" in export(AGREED, "md", on=DAY).decode()
+    assert "Not agreed yet" in export(AGREED, "html", on=DAY).decode()
+    summary = pd.read_excel(io.BytesIO(export(AGREED, "xlsx", on=DAY)))
+    assert summary.set_index("Item").loc["Agreed", "Value"] == "not agreed yet"

@@ -136,3 +136,17 @@ def test_scenarios_are_listed_most_recently_changed_first(store: Store) -> None:
     listed = store.scenarios()
     assert [s.id for s in listed] == [a, b]
     assert listed[0].updated_at > listed[0].created_at
+
+
+def test_agreement_of_matches_only_the_exact_agreed_plan(store: Store) -> None:
+    sid = store.create(SEED, "Maya").scenario_id
+    assert store.current_agreement(SEED.quarter) is None
+    assert store.agreement_of(SEED) is None
+    first = store.agree(sid, 1, ["Maya", "Sam"])
+    assert store.agreement_of(SEED) == first
+    assert store.agreement_of(moved(170)) is None  # one number different: not the agreed plan
+    other = store.create(moved(170), "Sam").scenario_id
+    second = store.agree(other, 1, ["Maya", "Sam", "Ana"])
+    assert store.current_agreement(SEED.quarter) == second
+    assert store.agreement_of(SEED) is None  # superseded
+    assert store.agreement_of(moved(170)) == second
