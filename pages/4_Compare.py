@@ -27,7 +27,7 @@ st.title("Compare proposals")
 working_sid = st.session_state.get("store_id")
 saved = [info for info in (s.scenarios() if s else []) if info.id != working_sid]
 labels = {WORKING: f"This session: {working.name} · {working.quarter}"}
-labels |= {info.id: f"{info.name} · {info.quarter} · v{info.head}" for info in saved}
+labels |= storage.scenario_labels(saved)
 if "compare_pick" not in st.session_state:
     st.session_state["compare_pick"] = [WORKING, *[info.id for info in saved[:2]]]
 else:  # drop picks that no longer exist (deleted elsewhere)
@@ -94,6 +94,8 @@ st.caption(
 # ---- Headline per scenario ---------------------------------------------------------------------
 for col, name, sc, r in zip(st.columns(len(scenarios)), names, scenarios, results, strict=True):
     col.markdown(f"**{shell.md_text(name)}**")
+    if s is not None and (agreed := s.agreement_of(sc)) is not None:
+        col.caption(f"🔒 the agreed plan for {sc.quarter} ({shell.md_text(agreed.agreed_by)})")
     col.metric(
         "Chance we hit the number", f"{r.p_hit:.0%}", help=f"Target {sc.target:,.0f} {sc.metric}."
     )

@@ -58,6 +58,8 @@ with st.form("scenarios_new", border=False):
             copy = working.model_copy(update={"name": new_name.strip()})
             info = store.create(copy, storage.author())
             storage.open_saved(info.scenario_id, info.number, copy)
+            st.session_state["scenarios_pick_next"] = info.scenario_id
+            st.session_state["scenarios_notice"] = f"Saved as {shell.md_text(copy.name)}."
             st.rerun()
 
 # ---- All saved scenarios ------------------------------------------------------------------------
@@ -87,14 +89,12 @@ st.dataframe(
 )
 ids = [info.id for info in scenarios]
 by_id = {info.id: info for info in scenarios}
+labels = storage.scenario_labels(scenarios)
+if "scenarios_pick_next" in st.session_state:  # set by an action on the last run
+    st.session_state["scenarios_pick"] = st.session_state.pop("scenarios_pick_next")
 if st.session_state.get("scenarios_pick") not in ids:
     st.session_state["scenarios_pick"] = working_sid if working_sid in ids else ids[0]
-sid = st.selectbox(
-    "Scenario",
-    ids,
-    format_func=lambda i: f"{by_id[i].name} · {by_id[i].quarter} · {by_id[i].head} versions",
-    key="scenarios_pick",
-)
+sid = st.selectbox("Scenario", ids, format_func=labels.__getitem__, key="scenarios_pick")
 info = by_id[sid]
 head = info.head
 
@@ -114,6 +114,9 @@ def new_version(what: str, fn: Callable[[], VersionInfo], notice: str = "") -> N
         return
     if sid == working_sid:  # the Plan page follows
         storage.open_saved(sid, made.number, store.load(sid)[0])
+    st.session_state["scenarios_pick_next"] = sid  # the picker keeps this scenario
+    for key in (f"scenarios_from_{sid}", f"scenarios_to_{sid}"):  # show the newest change
+        st.session_state.pop(key, None)
     if notice:
         st.session_state["scenarios_notice"] = notice.format(number=made.number)
     st.rerun()
@@ -126,7 +129,13 @@ if b1.button("Open on the Plan page", key="scenarios_open", type="primary"):
     st.switch_page("app.py", query_params={"scenario": sid})
 if b2.button("Duplicate", key="scenarios_duplicate"):
     copy_name: str = f"{info.name[:70]} (copy)"
-    if act("Duplicate", lambda: store.duplicate(sid, storage.author(), name=copy_name)):
+    try:
+        made = store.duplicate(sid, storage.author(), name=copy_name)
+    except StoreError as exc:
+        st.error(f"Duplicate: {exc}.")
+    else:
+        st.session_state["scenarios_pick_next"] = made.scenario_id
+        st.session_state["scenarios_notice"] = f"Duplicated as {shell.md_text(copy_name)}."
         st.rerun()
 if b3.button("Delete (restorable)", key="scenarios_delete") and act(
     "Delete", lambda: store.set_deleted(sid, True)
@@ -135,6 +144,10 @@ if b3.button("Delete (restorable)", key="scenarios_delete") and act(
         for k in ("store_id", "store_version"):
             st.session_state.pop(k, None)
         st.query_params.pop("scenario", None)
+    st.session_state["scenarios_pick_next"] = None  # back to this session's or the first
+    st.session_state["scenarios_notice"] = (
+        f"Deleted {shell.md_text(info.name)}; restore it from 'Deleted scenarios' below."
+    )
     st.rerun()
 
 with st.form("scenarios_rename", border=False):
@@ -146,6 +159,7 @@ with st.form("scenarios_rename", border=False):
         new_version(
             "Rename",
             lambda: store.rename(sid, rename_to.strip(), storage.author(), based_on=head),
+            "Renamed (version {number}).",
         )
 
 # ---- History: every version, what changed, restore ----------------------------------------------
@@ -232,10 +246,12 @@ if deleted:
         pick = st.selectbox(
             "Deleted scenario",
             list(gone),
-            format_func=lambda i: f"{gone[i].name} · {gone[i].quarter} · {gone[i].head} versions",
+            format_func=storage.scenario_labels(deleted).__getitem__,
             key="scenarios_deleted_pick",
         )
         if st.button("Restore this scenario", key="scenarios_undelete") and act(
             "Restore", lambda: store.set_deleted(pick, False)
         ):
+            st.session_state["scenarios_pick_next"] = pick
+            st.session_state["scenarios_notice"] = f"{shell.md_text(gone[pick].name)} is back."
             st.rerun()

@@ -11,6 +11,7 @@ import streamlit as st
 
 from sim.store import Store, StoreError
 from ui import storage
+from ui.text import md_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +31,14 @@ def agree_controls(s: Store, candidates: Sequence[Candidate], key: str) -> None:
     if not candidates:
         st.info("Save a scenario first; only saved versions can be agreed.")
         return
-    index = st.selectbox(
+    by_key = {f"{c.scenario_id}:{c.version}": c for c in candidates}  # stable as versions come
+    picked = st.selectbox(
         "Version to agree on",
-        range(len(candidates)),
-        format_func=lambda i: candidates[i].label,
+        list(by_key),
+        format_func=lambda k: by_key[k].label,
         key=f"{key}_which",
     )
-    chosen = candidates[index]
+    chosen = by_key[picked]
     names = st.text_input(
         "Who agrees (names, comma separated)",
         key=f"{key}_names",
@@ -44,13 +46,16 @@ def agree_controls(s: Store, candidates: Sequence[Candidate], key: str) -> None:
         placeholder="Maya (marketing), Sam (sales)",
     )
     if st.button(f"Agree: lock it as the plan for {chosen.quarter}", key=f"{key}_button"):
+        if not names.replace(",", "").strip():
+            st.error("Who agrees: type the names of the leaders who agree, comma separated.")
+            return
         try:
             agreement = s.agree(chosen.scenario_id, chosen.version, names.split(","))
         except StoreError as exc:
             st.error(f"Not agreed: {exc}.")
         else:
             st.session_state[f"{key}_notice"] = (
-                f"Agreed by {agreement.agreed_by}: version {agreement.version} is the plan "
+                f"Agreed by {md_text(agreement.agreed_by)}: version {agreement.version} is the plan "
                 f"for {agreement.quarter} (content hash {agreement.content_hash[:12]}). "
                 "It is locked; editing it starts a new draft."
             )

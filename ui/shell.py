@@ -19,6 +19,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
 from ui import storage
+from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = ROOT / "examples" / "seed-sla.json"
@@ -128,8 +129,3 @@ def fresh_upload(key: str) -> UploadedFile | None:
         return None
     st.session_state[f"{key}_done"] = upload.file_id
     return upload
-
-
-def md_text(text: str) -> str:
-    """User text made safe for st.markdown: markdown and HTML characters shown literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)

@@ -7,14 +7,23 @@ Where the store lives: PACT_DATABASE_URL (any SQLAlchemy URL), else `database_ur
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 
 from sim.models import Scenario
-from sim.store import DATABASE_URL_VARIABLE, LockedError, Store, StoreError, local_url
+from sim.store import (
+    DATABASE_URL_VARIABLE,
+    LockedError,
+    ScenarioInfo,
+    Store,
+    StoreError,
+    local_url,
+)
+from ui.text import md_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,20 +107,36 @@ def autosave(scenario: Scenario) -> None:
         st.session_state.pop("store_conflict", None)
     except LockedError:
         # The agreed version stays as agreed; the edit starts a new draft scenario.
-        draft = scenario.model_copy(update={"name": draft_name(scenario.name)})
+        taken = {info.name for info in s.scenarios() + s.scenarios(deleted=True)}
+        draft = scenario.model_copy(update={"name": draft_name(scenario.name, taken)})
         info = s.create(draft, author())
         open_saved(info.scenario_id, info.number, draft)
         st.session_state["store_notice"] = (
-            f"The agreed plan is locked, so your change started a new draft: {draft.name}."
+            f"The agreed plan is locked, so your change started a new draft: {md_text(draft.name)}."
         )
         st.rerun()
     except StoreError as exc:
         st.session_state["store_conflict"] = str(exc)
 
 
-def draft_name(name: str) -> str:
-    suffix = " (draft)"
-    return name if name.endswith(suffix) else name[: 80 - len(suffix)] + suffix
+def draft_name(name: str, taken: set[str]) -> str:
+    """'Plan (draft)', or 'Plan (draft 2)' ... when that name is taken: names stay tellable."""
+    base = re.sub(r" \(draft(?: \d+)?\)$", "", name)[:68]
+    candidates = (f"{base} (draft)" if n == 1 else f"{base} (draft {n})" for n in range(1, 10_000))
+    return next(c for c in candidates if c not in taken)
+
+
+def scenario_labels(infos: Sequence[ScenarioInfo]) -> dict[str, str]:
+    """Stable, unique labels for pickers: 'Name · quarter', plus a short id when two share it.
+
+    Streamlit keeps a picker's choice by its label, so a label must not change when someone
+    saves (no version counts) and must not be shared (the other one could never be picked).
+    """
+    plain = {info.id: f"{info.name} · {info.quarter}" for info in infos}
+    shared = {label for label in plain.values() if list(plain.values()).count(label) > 1}
+    return {
+        sid: f"{label} · #{sid[:6]}" if label in shared else label for sid, label in plain.items()
+    }
 
 
 def open_saved(sid: str, version: int, scenario: Scenario) -> None:

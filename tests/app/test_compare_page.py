@@ -55,10 +55,10 @@ def test_differences_are_highlighted_and_can_be_shown_alone() -> None:
     at, _ = compare_page(with_mqls("Sales' proposal", 220))
     table = at.dataframe[1].value  # a Styler: the frame it styles
     assert table.loc["Inbound · MQLs per quarter"].tolist() == ["164", "220"]
-    assert any("2 of" in c.value and "assumptions differ" in c.value for c in at.caption)
+    assert any("1 of" in c.value and "assumptions differ" in c.value for c in at.caption)
     at.toggle(key="compare_only_diff").set_value(True).run()
     only = at.dataframe[1].value
-    assert list(only.index) == ["Name", "Inbound · MQLs per quarter"]
+    assert list(only.index) == ["Inbound · MQLs per quarter"]
 
 
 def test_needed_volumes_rise_with_the_confidence_asked_for() -> None:
@@ -99,11 +99,12 @@ def test_a_name_with_markup_is_shown_as_text() -> None:
 
 def test_agreeing_from_compare_locks_that_version() -> None:
     at, ids = compare_page(with_mqls("Sales' proposal", 220))
-    at.selectbox(key="compare_agree_which").set_value(0).run()
+    at.selectbox(key="compare_agree_which").set_value(f"{ids[0]}:1").run()
     at.text_input(key="compare_agree_names").set_value("Maya, Sam").run()
     next(b for b in at.button if b.key == "compare_agree_button").click().run()
     assert not at.exception
     assert any("Agreed by Maya, Sam" in s.value for s in at.success)
+    assert any("🔒 the agreed plan for 2027-Q1" in c.value for c in at.caption)
     (agreement,) = _open(default_url()).agreements()
     assert agreement.scenario_id == ids[0]
     assert agreement.agreed_by == "Maya, Sam"

@@ -92,7 +92,7 @@ def test_agree_locks_the_version_and_an_edit_starts_a_draft() -> None:
     at = scenarios_page()
     sid = at.session_state["store_id"]
     button(at, "Agree: lock it as the plan for 2027-Q1").click().run()
-    assert any("Not agreed: agreed_by" in e.value for e in at.error)  # names are required
+    assert any("Who agrees: type the names" in e.value for e in at.error)  # names are required
     at.text_input(key=f"scenarios_agree_{sid}_names").set_value("Maya, Sam").run()
     button(at, "Agree: lock it as the plan for 2027-Q1").click().run()
     assert any("Agreed by Maya, Sam: version 1" in s.value for s in at.success)
@@ -103,6 +103,7 @@ def test_agree_locks_the_version_and_an_edit_starts_a_draft() -> None:
     locked = store.load(sid)[0]
 
     at.switch_page("app.py").run()
+    assert any("🔒 The agreed plan for 2027-Q1" in c.value for c in at.caption)
     at.slider(key="plan_s0_rate0").set_value(50).run()
     assert not at.exception
     assert any("started a new draft" in i.value for i in at.info)
