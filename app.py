@@ -10,7 +10,7 @@ from sim import ScenarioError, scenario_from_json
 from sim.charts import funnel_chart, outcome_chart
 from sim.engine import DEFAULT_TRIALS
 from sim.models import MAX_FILE_BYTES
-from ui import editor, shell
+from ui import editor, shell, storage
 from ui.results import cached_plan, cached_simulate, fmt_outcome
 
 shell.setup_page("Plan")
@@ -74,6 +74,11 @@ st.caption(
     f"marketing {scenario.marketing_share:.0%} / sales {1 - scenario.marketing_share:.0%} · "
     f"{result.trials:,} simulated quarters"
 )
+if (saved := storage.store()) is not None and (agreed := saved.agreement_of(scenario)) is not None:
+    st.caption(
+        f"🔒 The agreed plan for {scenario.quarter}: agreed by {shell.md_text(agreed.agreed_by)} "
+        f"on {storage.when(agreed.agreed_at)}. A change starts a new draft; the agreement stays."
+    )
 cols = st.columns(4)
 cols[0].metric(
     "Chance we hit the number",
@@ -124,10 +129,12 @@ for col, owner in zip(need_cols, ("marketing", "sales"), strict=True):
         st.metric(
             f"{owner.capitalize()} needs {stage}s to be {confidence}% sure",
             f"{op.needed_volume_at_confidence:,}",
-            delta=(
-                f"{gap:,.0f} more than the {op.committed_volume:,.0f} committed"
+            delta=(  # a leading minus turns Streamlit's arrow down (and green, inverted)
+                f"+{gap:,.0f} above the {op.committed_volume:,.0f} committed"
                 if gap > 0
-                else f"{-gap:,.0f} fewer than the {op.committed_volume:,.0f} committed"
+                else f"-{-gap:,.0f} below the {op.committed_volume:,.0f} committed"
+                if gap < 0
+                else None
             ),
             delta_color="inverse",
             help=f"On average {op.needed_volume_expected:,} {stage}s reach the share; being "

@@ -225,6 +225,11 @@ st.caption(
         if signoff
         else f"Not agreed yet for {scenario.quarter}: the documents say so. Agree on the "
         "Scenarios or Compare page."
+        if store is None or (current := store.current_agreement(scenario.quarter)) is None
+        else f"This is not the agreed plan for {scenario.quarter} (that is version "
+        f"{current.version} of another scenario or an earlier version of this one, agreed by "
+        f"{shell.md_text(current.agreed_by)}); the documents say 'Not agreed yet'. Open it from "
+        "the Scenarios page to export the agreed plan."
     )
 )
 stem = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{scenario.name}-{scenario.quarter}")

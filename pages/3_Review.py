@@ -43,7 +43,7 @@ if st.session_state.get("review_against") not in choices:
 against = st.radio(
     "Review against",
     list(choices),
-    format_func=choices.__getitem__,
+    format_func=lambda k: shell.md_text(choices[k]),  # radio labels are markdown
     key="review_against",
     horizontal=True,
 )
@@ -154,6 +154,12 @@ try:
     result = review(scenario, actuals)
     st.session_state["review_last"] = result
     current = actuals
+    if [r["count"] for r in edited.to_dict("records")] == [r["count"] for r in plan_rows]:
+        current = None  # still the plan's own numbers: nothing to keep
+        st.info(
+            "The table starts from the plan's own expected counts, so the review below is the "
+            "plan against itself. Load the actuals CSV or type the real counts."
+        )
 except ScenarioError as exc:
     st.error(f"{exc}. Showing the last valid review.")
     result = st.session_state.get("review_last")
@@ -208,6 +214,7 @@ st.dataframe(
     column_config={
         "Actual rate": st.column_config.NumberColumn(format="percent"),
         "Plan rate": st.column_config.NumberColumn(format="percent"),
+        "Call": st.column_config.TextColumn(width="large"),
     },
 )
 

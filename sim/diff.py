@@ -115,12 +115,14 @@ def unique_labels(names: Sequence[str]) -> list[str]:
 
 
 def side_by_side(scenarios: Sequence[Scenario], labels: Sequence[str]) -> pd.DataFrame:
-    """One row per assumption, one column per scenario, and a `differs` column."""
+    """One row per assumption (the name is the column), one column per scenario, and a
+    `differs` column."""
     if len(labels) != len(scenarios):
         raise ValueError(f"labels: {len(labels)} labels for {len(scenarios)} scenarios")
     if len(set(labels)) != len(labels):
         raise ValueError("labels: column labels must be unique (see unique_labels)")
-    tables = [assumptions(s) for s in scenarios]
+    # The names head the columns; the rows are what each scenario assumes.
+    tables = [{k: v for k, v in assumptions(s).items() if k != "Name"} for s in scenarios]
     rows = _union(tables)
     frame = pd.DataFrame(
         {

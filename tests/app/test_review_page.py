@@ -151,3 +151,12 @@ def test_quarter_over_quarter_trend_from_kept_actuals() -> None:
     effect_q4, effect_q1 = marketing["Effect on the number"]
     assert effect_q1 < effect_q4  # 40 fewer MQLs: marketing's effect falls
     assert len(at.get("plotly_chart")) == 2  # the waterfall and the trend
+
+
+def test_before_any_actuals_the_page_says_so_and_keeps_nothing() -> None:
+    at = open_review()
+    assert any("the plan against itself" in i.value for i in at.info)
+    assert at.button(key="review_keep").disabled
+    upload(at, "actuals.csv", ACTUALS)
+    assert not any("the plan against itself" in i.value for i in at.info)
+    assert not at.button(key="review_keep").disabled

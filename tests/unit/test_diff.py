@@ -103,7 +103,8 @@ def test_side_by_side_marks_only_the_lines_that_differ() -> None:
     table = side_by_side([SEED, sales], ["Marketing", "Sales"])
     assert list(table.columns) == ["Marketing", "Sales", "differs"]
     differing = set(table.index[table["differs"]])
-    assert differing == {"Name", "Inbound · MQLs per quarter"}
+    assert differing == {"Inbound · MQLs per quarter"}  # names head the columns, not a row
+    assert "Name" not in table.index
     assert table.loc["Inbound · MQLs per quarter", "Sales"] == "200"
 
 
