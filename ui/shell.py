@@ -57,6 +57,8 @@ def setup_page(title: str) -> None:
             max_chars=80,
             help="Written next to every version you save, in the scenario's history.",
         )
+        if not str(st.session_state.get("author") or "").strip():
+            st.caption("Until you type it, your changes are saved as 'unnamed'.")
         st.toggle(
             "Presentation mode",
             key="presentation",
