@@ -155,11 +155,14 @@ def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
             connector={"line": {"color": "#afb8c1"}},
         )
     )
-    fig.add_hline(
-        y=review.target,
+    closed = review.week >= review.weeks
+    fig.add_hline(  # mid-quarter the bars are pro-rated to the week, so is the target
+        y=review.target if closed else review.target * review.week / review.weeks,
         line_dash="dash",
         line_color="#1f6feb",
-        annotation_text=f"Target {review.target:,.0f}",
+        annotation_text=f"Target {review.target:,.0f}"
+        if closed
+        else f"Target pro-rated to week {review.week}: {review.target * review.week / review.weeks:,.1f}",
         annotation_position="top left",
     )
     fig.update_layout(

@@ -274,3 +274,20 @@ def test_bookings_attribution_includes_deal_size() -> None:
     assert deal.actual == pytest.approx(25_000)
     assert deal.effect < 0
     assert sum(c.effect for c in res.contributions) == pytest.approx(res.gap)
+
+
+@pytest.mark.parametrize("week", [6, 13])
+def test_waterfall_walks_from_plan_to_actual_with_the_target_for_the_week(week: int) -> None:
+    from sim.charts import waterfall_chart
+
+    csv = (ROOT / "examples" / "actuals-2027-Q1.csv").read_bytes()
+    result = review(SEED, actuals_from_csv(csv, SEED, week=week), trials=2_000)
+    bar = waterfall_chart(result).data[0]
+    ys = list(bar.y)
+    assert ys[0] == pytest.approx(result.plan_expected)
+    assert ys[-1] == pytest.approx(result.actual)
+    shown = [c for c in result.contributions if abs(c.effect) >= 0.005]
+    assert sum(ys[1:-1]) == pytest.approx(sum(c.effect for c in shown))
+    assert sum(c.effect for c in result.contributions) == pytest.approx(result.gap)
+    (line,) = [sh for sh in waterfall_chart(result).layout.shapes if sh.type == "line"]
+    assert line.y0 == pytest.approx(SEED.target * week / 13)
