@@ -22,7 +22,7 @@ sla = scenario.sla or SLA()
 st.title(f"The agreement · {shell.md_text(scenario.name)} · {scenario.quarter}")
 st.caption(
     "The numbers come from the Plan page; here are the words both leaders sign. "
-    f"An MQL is defined by firmographics only: {WHY}."
+    f"{WHY[0].upper()}{WHY[1:]}."
 )
 
 # ---- Terms editor: nothing changes until the form is applied and valid -------------------------
