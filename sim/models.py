@@ -261,6 +261,8 @@ def _describe(error: Any) -> str:
     if kind in bounds:
         key = bounds[kind]
         msg = f"must be {words[key]} {error['ctx'][key]}"
+    if kind == "string_pattern_mismatch" and path == "quarter":
+        msg = "must be a year and a quarter like 2027-Q1 (Q1 to Q4)"
     got = error.get("input")
     shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
     return f"{path}: {msg[0].lower() + msg[1:]}{shown}" if path else msg

@@ -70,7 +70,7 @@ BAD = [
     (["metric"], "revenue", "metric:"),
     (["target"], 0, "target: must be greater than 0"),
     (["marketing_share"], 1.2, "marketing_share: must be at most 1"),
-    (["quarter"], "2027-Q5", "quarter:"),
+    (["quarter"], "2027-Q5", "quarter: must be a year and a quarter like 2027-Q1 (Q1 to Q4)"),
     (["schema_version"], 2, "schema_version:"),
     (["name"], "", "name:"),
     (["deal_size", "cv"], -1, "deal_size.cv: must be at least 0"),
