@@ -128,3 +128,19 @@ def download(page: Any, button: str, tries: int = 3) -> Any:
             if attempt == tries - 1:
                 raise
     return None
+
+
+def go(page: Any, label: str) -> None:
+    """Open a page from the sidebar's navigation and wait for it to finish running."""
+    wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True).click()
+    wait_idle(page)
+
+
+def move_slider(page: Any, name: str, presses: int, key: str = "ArrowRight") -> None:
+    """Move the (first) slider called `name` with the keyboard, as a leader would."""
+    slider = page.get_by_role("slider", name=name).first
+    slider.focus()
+    for _ in range(presses):
+        slider.press(key)
+    wait_idle(page)

@@ -6,24 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_helpers import AppServer, wait_idle
+from e2e_helpers import AppServer, go, move_slider, wait_idle
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
-
-
-def go(page: Page, label: str) -> None:
-    wait_idle(page)
-    page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True).click()
-    wait_idle(page)
-
-
-def move(page: Page, name: str, presses: int) -> None:
-    slider = page.get_by_role("slider", name=name).first
-    slider.focus()
-    for _ in range(presses):
-        slider.press("ArrowRight")
-    wait_idle(page)
 
 
 def test_two_proposals_compared_and_one_agreed(
@@ -33,7 +19,7 @@ def test_two_proposals_compared_and_one_agreed(
     expect(page.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
     page.get_by_role("textbox", name="Your name").fill("Maya")
     page.get_by_role("textbox", name="Your name").press("Enter")
-    move(page, "MQL → SQL rate", 2)  # marketing's proposal: saved as the session's scenario
+    move_slider(page, "MQL → SQL rate", 2)  # marketing's proposal: saved as the session's scenario
     expect(page).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
 
     go(page, "Scenarios")
@@ -47,7 +33,7 @@ def test_two_proposals_compared_and_one_agreed(
 
     go(page, "Plan")
     expect(page.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
-    move(page, "MQL → SQL rate", 8)  # sales' proposal asks more of the follow-up
+    move_slider(page, "MQL → SQL rate", 8)  # sales' proposal asks more of the follow-up
     expect(page.get_by_text("85.0% · known exactly")).to_be_visible(timeout=15_000)
 
     go(page, "Compare")

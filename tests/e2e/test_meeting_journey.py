@@ -6,17 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_helpers import AppServer
+from e2e_helpers import AppServer, move_slider
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.e2e
 
 
 def move_mql_to_sql(page: Page, presses: int, key: str = "ArrowRight") -> None:
-    slider = page.get_by_role("slider", name="MQL → SQL rate")
-    slider.focus()
-    for _ in range(presses):
-        slider.press(key)
+    move_slider(page, "MQL → SQL rate", presses, key)
 
 
 def test_refresh_and_restart_keep_every_move(app_server: AppServer, page: Page, artifacts) -> None:

@@ -6,16 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_helpers import AppServer, wait_idle
+from e2e_helpers import AppServer, go, move_slider, wait_idle
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
-
-
-def go(page: Page, label: str) -> None:
-    wait_idle(page)
-    page.get_by_test_id("stSidebar").get_by_role("link", name=label, exact=True).click()
-    wait_idle(page)
 
 
 def test_restore_then_delete_acts_on_the_scenario_on_screen(
@@ -23,11 +17,8 @@ def test_restore_then_delete_acts_on_the_scenario_on_screen(
 ) -> None:
     page.goto(app_server.url)
     expect(page.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
-    slider = page.get_by_role("slider", name="MQL → SQL rate")
     for _ in range(2):  # two versions of the seed plan
-        slider.focus()
-        slider.press("ArrowRight")
-        wait_idle(page)
+        move_slider(page, "MQL → SQL rate", 1)
     expect(page.get_by_text("77.0% · known exactly")).to_be_visible(timeout=15_000)
 
     go(page, "Scenarios")
