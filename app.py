@@ -32,7 +32,7 @@ from ui.results import (
 STATIC_CHART = {"staticPlot": True}
 
 shell.setup_page("Plan")
-room.live_bar()
+live = st.container()  # the room's status line, drawn after the body has saved or caught up
 
 
 def edited_scenario() -> Scenario:
@@ -50,7 +50,10 @@ def edited_scenario() -> Scenario:
         st.error(f"{problem}. Showing the last valid plan until this is fixed.")
     elif edited != scenario:
         editor.accept(keys)
+        shared = bool(st.session_state.get("store_id"))
         scenario = shell.set_scenario(edited, reload_editors=False)
+        if not shared and st.session_state.get("store_id"):
+            st.rerun()  # the first save made the room: redraw the sidebar's invite links too
     elif shell.catch_up_with_room():  # another screen saved: show the latest version
         scenario = shell.current_scenario(catch_up=False)
     editor.sync_widgets(scenario, shell.scenario_rev())
@@ -179,6 +182,8 @@ def plan() -> None:
 
 
 plan()
+with live:
+    room.live_bar()
 
 # ---- Sidebar: load a file, simulation settings (they rerun the whole page) --------------------
 with st.sidebar:
