@@ -889,6 +889,8 @@ def main() -> int:
     for kind, _ in errors:
         kinds[kind] = kinds.get(kind, 0) + 1
     per_session = [sum(m.in_window for m in s.moves) for s in sessions]
+    felt_s = [m.waited_s + m.headline_s for m in moves if not math.isnan(m.headline_s)]
+    felt = f"{ms(felt_s)} / {ms(felt_s, 95)} ms" if felt_s else "-"
     full = [p.total_s for p in polls if p.full]
     quiet = [p.total_s for p in polls if not p.full]
     script_runs = len(moves) + len(polls) + len(full)  # a poll that reruns the page is two runs
@@ -936,6 +938,7 @@ def main() -> int:
         ("move: slider -> headline delta, median / p95 / max", triple(head)),
         ("move: whole rerun, median / p95 / max", triple(whole)),
         ("move waited for a poll in flight, median / p95 / max", triple(waited)),
+        ("move: due -> headline (wait + headline), median / p95", felt),
         ("poll, nothing new: median / p95 / max", triple(quiet)),
         ("poll that reran the page: median / p95 / max", triple(full)),
     ]
@@ -971,6 +974,10 @@ def main() -> int:
         ),
         ("Plan headline / reference: median, p95", f"{median_ratio}, {ratio}"),
         ("app server CPU (cores busy over the window)", " + ".join(cores(x) for x in server_cpu)),
+        (
+            "app server CPU per script run",
+            f"{1000 * sum(server_cpu) / script_runs:.0f} ms" if script_runs else "-",
+        ),
         ("reference server CPU (cores busy)", cores(ref_cpu)),
         ("load client CPU (cores busy)", cores(client_cpu)),
         (
