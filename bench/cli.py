@@ -3,8 +3,9 @@
 Every command runs as a fresh `python -m sim ...` process, as a CI job or a script calls it.
 Rounds are interleaved (each round runs every command once, the reference first), so load
 from other work on the machine spreads over all commands alike. The reference is
-`python -c pass` measured in the same rounds; the table gives each command's median, its
-fastest run and its median as a multiple of the reference's.
+`python -c pass` measured in the same rounds; the table gives each command's median wall time,
+its fastest run, its median as a multiple of the reference's, and the median CPU time (user +
+system) the process used, which other load on the machine disturbs much less than wall time.
 
 Run from the repository root:  .venv/bin/python bench/cli.py [--rounds 7]
 Prints a table; asserts nothing about time.
@@ -13,6 +14,7 @@ Prints a table; asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -46,10 +48,16 @@ def commands(out_dir: str) -> dict[str, tuple[list[str], float | None]]:
     }
 
 
-def wall_time(argv: list[str]) -> float:
+def timed(argv: list[str]) -> tuple[float, float]:
+    """Wall time of one run, and the CPU time (user + system) the process used."""
     t = time.perf_counter()
-    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, argv)
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -59,27 +67,32 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out_dir:
         todo = commands(out_dir)
         for argv, _ in todo.values():  # warm the file cache and the .pyc files once
-            wall_time(argv)
-        times: dict[str, list[float]] = {label: [] for label in todo}
+            timed(argv)
+        walls: dict[str, list[float]] = {label: [] for label in todo}
+        cpus: dict[str, list[float]] = {label: [] for label in todo}
         for _ in range(args.rounds):
             for label, (argv, _) in todo.items():
-                times[label].append(wall_time(argv))
-    ref = statistics.median(times[REFERENCE])
-    rows = [["command", "median", "fastest", f"x {REFERENCE}", "target", "met"]]
+                wall, cpu = timed(argv)
+                walls[label].append(wall)
+                cpus[label].append(cpu)
+    ref = statistics.median(walls[REFERENCE])
+    rows = [["command", "wall median", "fastest", f"x {REFERENCE}", "CPU median", "target", "met"]]
     for label, (_, target) in todo.items():
-        median = statistics.median(times[label])
+        median = statistics.median(walls[label])
         rows.append(
             [
                 label,
                 f"{median:.3f} s",
-                f"{min(times[label]):.3f} s",
+                f"{min(walls[label]):.3f} s",
                 f"{median / ref:.1f}",
+                f"{statistics.median(cpus[label]):.3f} s",
                 "" if target is None else f"< {target} s",
                 "" if target is None else ("yes" if median < target else "NO"),
             ]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print(f"{args.rounds} rounds, {sys.executable}")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"{args.rounds} rounds, {os.cpu_count()} cores, load average {load} (1, 5, 15 min)")
     for r in rows:
         print(
             "  ".join(
