@@ -54,7 +54,7 @@ def test_upload_history_apply_and_see_the_plan_change(
         apply_calibration(SEED, calibrate(read_history_file(HISTORY))).scenario.sources[0].rates[0]
     )
     expect(page.get_by_role("slider", name="MQL → SQL rate")).to_have_value(
-        str(round(100 * rate.mean))
+        str(round(100 * rate.mean)), timeout=30_000
     )
     lo, hi = rate.interval(0.8)
     expect(page.get_by_text(f"{rate.mean:.1%} · 80% range {lo:.0%}–{hi:.0%}")).to_be_visible()
