@@ -7,7 +7,7 @@ from other work on the machine spreads over all commands alike. The reference is
 its fastest run, its median as a multiple of the reference's, and the median CPU time (user +
 system) the process used, which other load on the machine disturbs much less than wall time.
 
-Run from the repository root:  .venv/bin/python bench/cli.py [--rounds 7]
+Run from the repository root:  .venv/bin/python bench/cli.py [--rounds 7] [--root CHECKOUT]
 Prints a table; asserts nothing about time.
 """
 
@@ -48,10 +48,10 @@ def commands(out_dir: str) -> dict[str, tuple[list[str], float | None]]:
     }
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], root: Path) -> tuple[float, float]:
     """Wall time of one run, and the CPU time (user + system) the process used."""
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -63,16 +63,19 @@ def timed(argv: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="runs of each command")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout to time (e.g. an older commit's)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out_dir:
         todo = commands(out_dir)
         for argv, _ in todo.values():  # warm the file cache and the .pyc files once
-            timed(argv)
+            timed(argv, args.root)
         walls: dict[str, list[float]] = {label: [] for label in todo}
         cpus: dict[str, list[float]] = {label: [] for label in todo}
         for _ in range(args.rounds):
             for label, (argv, _) in todo.items():
-                wall, cpu = timed(argv)
+                wall, cpu = timed(argv, args.root)
                 walls[label].append(wall)
                 cpus[label].append(cpu)
     ref = statistics.median(walls[REFERENCE])
@@ -92,7 +95,7 @@ def main() -> None:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"{args.rounds} rounds, {os.cpu_count()} cores, load average {load} (1, 5, 15 min)")
+    print(f"{args.root}: {args.rounds} rounds, {os.cpu_count()} cores, load average {load}")
     for r in rows:
         print(
             "  ".join(
