@@ -92,14 +92,15 @@ class PlanDocument:
 
     @classmethod
     def build(cls, scenario: Scenario, *, on: date, signoff: SignOff | None = None) -> PlanDocument:
-        from .engine import simulate
+        from .engine import exact, simulate
         from .plan import plan
         from .sensitivity import tornado
 
         return cls(
             scenario=scenario,
             sla=scenario.sla or SLA(),
-            result=simulate(scenario, trials=DOC_TRIALS, seed=0),
+            # The same chances as the app shows: exact for customers, simulated for bookings.
+            result=exact(scenario) or simulate(scenario, trials=DOC_TRIALS, seed=0),
             plan=plan(scenario, DOC_CONFIDENCE),
             hash=content_hash(scenario),
             on=on,
