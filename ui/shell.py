@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
-from ui import storage
+from ui import auth, storage
 from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +43,7 @@ def page_label(path: Path) -> str:
 def setup_page(title: str) -> None:
     """Call first on every page: config, navigation, presentation toggle."""
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
+    auth.gate()  # with sign-in configured, nothing below runs for a signed-out visitor
     for key in ("author", "presentation"):  # the sidebar's settings follow the user across pages
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
@@ -51,14 +52,16 @@ def setup_page(title: str) -> None:
         st.page_link(str(ROOT / "app.py"), label="Plan")
         for page in sorted(PAGES_DIR.glob("*.py")):
             st.page_link(str(page), label=page_label(page))
-        st.text_input(
-            "Your name",
-            key="author",
-            max_chars=80,
-            help="Written next to every version you save, in the scenario's history.",
-        )
-        if not str(st.session_state.get("author") or "").strip():
-            st.caption("Until you type it, your changes are saved as 'unnamed'.")
+        auth.signed_in_sidebar()
+        if not auth.enabled():  # signed in, the identity provider names the author
+            st.text_input(
+                "Your name",
+                key="author",
+                max_chars=80,
+                help="Written next to every version you save, in the scenario's history.",
+            )
+            if not str(st.session_state.get("author") or "").strip():
+                st.caption("Until you type it, your changes are saved as 'unnamed'.")
         st.toggle(
             "Presentation mode",
             key="presentation",
