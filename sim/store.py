@@ -267,7 +267,8 @@ class Store:
                 value = c.execute(text("SELECT value FROM pact_meta WHERE key='schema'")).scalar()
                 legacy = int(value) if value else 0
             latest = latest_schema()
-            if legacy > latest or (current is not None and script.get_revision(current) is None):
+            known = {r.revision for r in script.walk_revisions()}
+            if legacy > latest or (current is not None and current not in known):
                 raise StoreError(
                     f"database: schema {current or legacy} is newer than this app knows "
                     f"({latest}); upgrade Pipeline Pact"
