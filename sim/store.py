@@ -17,18 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .merge import FieldChange, apply_changes, changes_between, get, touches
 from .models import Scenario, ScenarioError, content_hash, parse_scenario, scenario_from_json
 from .review import Actuals, check_actuals
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")  # the Alembic environment
 
@@ -149,6 +148,8 @@ def take_migration_lock(c: Connection) -> None:
 
 @functools.cache
 def _script(location: str) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory  # imported when a store is opened, not before
+
     return ScriptDirectory(location)
 
 
@@ -257,6 +258,10 @@ class Store:
     def _migrate(self) -> None:
         """Bring the schema up to date (Alembic, sim/migrations) in one transaction, one process
         at a time; a store newer than this app is refused untouched."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as c:
             take_migration_lock(c)
             script = _script(str(MIGRATIONS_DIR))
