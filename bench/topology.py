@@ -12,8 +12,8 @@ replica). Measured in the same window, on the same machine:
 - the empty page: a plain Streamlit server with one slider and one st.metric (and the name box
   the clients type into), driven by --empty-sessions clients the same way; the Plan page's slider
   -> headline p95 is reported as a ratio to this page's under the same load;
-- saves: a probe appending versions with sim.store.Store.save to the same PostgreSQL every
-  0.2 s (the save the app does on every move, timed alone);
+- saves: a probe process appending versions with sim.store.Store.save to the same PostgreSQL
+  every 0.2 s (the save the app does on every move, timed alone);
 - afterwards, bench/load.py's store check: every session's scenario holds exactly the moves it
   saw succeed (0 lost, 0 extra, in order); refused saves count as errors.
 Prints a table per replica count; asserts nothing about time; exits 1 on any error or lost move.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import re
@@ -30,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -40,9 +40,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load
-
-from sim.models import load_scenario, parse_scenario
-from sim.store import Store
 
 EMPTY_PAGE = """
 import streamlit as st
@@ -122,36 +119,59 @@ def load_health(port: int, proc: subprocess.Popen[bytes]) -> None:
     sys.exit("error: the empty page server did not start")
 
 
-class SaveProbe(threading.Thread):
-    """Appends a version every `every` seconds to a probe scenario and times each save."""
+SAVE_PROBE = """
+import json, sys, threading, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from sim.models import load_scenario, parse_scenario
+from sim.store import Store
 
-    def __init__(self, url: str, every: float = 0.2) -> None:
-        super().__init__(daemon=True)
-        self.store = Store(url)
-        seed = load_scenario(ROOT / "examples" / "seed-sla.json")
-        data = seed.to_dict()
-        self.variants = []
-        for k in range(2):
-            data["sources"][0]["volume"]["mean"] = 160 + k
-            data["name"] = "Save probe"
-            self.variants.append(parse_scenario(data))
-        self.sid = self.store.create(self.variants[0], "probe").scenario_id
-        self.head = 1
-        self.every = every
+store = Store(sys.argv[1])
+data = load_scenario(Path(sys.argv[2]) / "examples" / "seed-sla.json").to_dict()
+data["name"] = "Save probe"
+variants = []
+for k in range(2):
+    data["sources"][0]["volume"]["mean"] = 160 + k
+    variants.append(parse_scenario(data))
+sid, head, times, errors = store.create(variants[0], "probe").scenario_id, 1, [], 0
+print("ready", flush=True)
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+while not stop.is_set():
+    t0 = time.perf_counter()
+    try:
+        store.save(sid, variants[head % 2], "probe", based_on=head)
+        head += 1
+        times.append(time.perf_counter() - t0)
+    except Exception:
+        errors += 1
+    stop.wait(max(0.0, 0.2 - (time.perf_counter() - t0)))
+store.engine.dispose()
+print(json.dumps({"times": times, "errors": errors}), flush=True)
+"""
+
+
+class SaveProbe:
+    """A process of its own (not sharing the load client's interpreter) appending a version
+    every 0.2 s to a probe scenario with Store.save and timing each save."""
+
+    def __init__(self, url: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SAVE_PROBE, url, str(ROOT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            sys.exit("error: the save probe did not start")
         self.times: list[float] = []
         self.errors = 0
-        self.stop = threading.Event()
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            t0 = time.perf_counter()
-            try:
-                self.store.save(self.sid, self.variants[self.head % 2], "probe", based_on=self.head)
-                self.head += 1
-                self.times.append(time.perf_counter() - t0)
-            except Exception:  # noqa: BLE001  (counted and reported)
-                self.errors += 1
-            self.stop.wait(max(0.0, self.every - (time.perf_counter() - t0)))
+    def finish(self) -> None:
+        out, _ = self.proc.communicate("stop", timeout=60)
+        result = json.loads(out.strip().splitlines()[-1])
+        self.times, self.errors = result["times"], result["errors"]
 
 
 async def drive(groups: list[tuple[list[load.Session], str, str, SimpleNamespace]]) -> float:
@@ -182,7 +202,6 @@ def one_run(replicas: int, args: argparse.Namespace) -> tuple[dict[str, str], bo
     common = {"seconds": args.seconds, "think": args.think, "stop_on_error": False}
     probe = SaveProbe(db_url)
     cpu = {p: load.cpu_seconds(p) for p in replica_pids(folder)}
-    probe.start()
     try:
         window = asyncio.run(
             drive(
@@ -203,10 +222,8 @@ def one_run(replicas: int, args: argparse.Namespace) -> tuple[dict[str, str], bo
             )
         )
     finally:
-        probe.stop.set()
-        probe.join()
         busy = sum(load.cpu_seconds(p) - c for p, c in cpu.items())
-        probe.store.engine.dispose()
+        probe.finish()
         empty_proc.terminate()
         empty_proc.wait()
     check, listed = load.check_store(db_url, plan, args.widget)
