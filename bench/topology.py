@@ -1,22 +1,26 @@
-"""Load on the team-server topology (issue 14): N leaders editing the Plan page through nginx
-on PostgreSQL, with one app replica and then two, every move saved.
+"""Load on the team-server topology (issue 14): meeting rooms of leaders through nginx on
+PostgreSQL, with one app replica and then two, every move saved.
 
 Run from the repository root (as root or the owner of a PostgreSQL installation):
-    .venv/bin/python bench/topology.py [--sessions 50] [--seconds 300] [--replicas 1,2]
+    .venv/bin/python bench/topology.py [--rooms 10] [--sessions 5] [--seconds 300] [--replicas 1,2]
 
 For each replica count it starts scripts/cluster in a temporary folder (PostgreSQL, the replicas
-started together, nginx with sticky sessions), then opens --sessions Streamlit websocket clients
-through nginx, the same clients as bench/load.py (each loads the Plan page, then moves one slider
-every --think seconds, 0.5-1.5x at random, for --seconds; nginx pins each websocket to one
-replica). Measured in the same window, on the same machine:
-- the empty page: a plain Streamlit server with one slider and one st.metric (and the name box
-  the clients type into), driven by --empty-sessions clients the same way; the Plan page's slider
-  -> headline p95 is reported as a ratio to this page's under the same load;
+started together, nginx with sticky sessions), then drives bench/load.py's clients through nginx:
+--rooms rooms of --sessions leaders on one `?scenario=` link each (10 x 5 = 50 sessions), every
+leader moving a slider of their own every --think seconds (0.5-1.5x at random) for --seconds, the
+Plan body rerunning as a fragment, the live bar polled like the browser's timer (bench/load.py's
+docstring has the details). nginx pins each websocket to a replica (no cookie: a random one), so
+leaders of one room sit on different replicas. Measured in the same window, on the same machine:
+- the empty reference page (bench/empty_page.py: one slider, one metric) on a Streamlit server of
+  its own, driven by one client at the same pace; the Plan page's slider -> headline p95 is
+  reported as a ratio to it;
 - saves: a probe process appending versions with sim.store.Store.save to the same PostgreSQL
-  every 0.2 s (the save the app does on every move, timed alone);
-- afterwards, bench/load.py's store check: every session's scenario holds exactly the moves it
-  saw succeed (0 lost, 0 extra, in order); refused saves count as errors.
-Prints a table per replica count; asserts nothing about time; exits 1 on any error or lost move.
+  every 0.2 s (the store's part of every move, timed alone);
+- the follower lag (a move to the other screens of its room), and bench/load.py's store check
+  afterwards: per room, every saved move once, in order, by its owner, no move undone; refused
+  and lost moves are counted.
+Prints a table per replica count; asserts nothing about time; exits 1 on any error, refused or
+lost move.
 """
 
 from __future__ import annotations
@@ -35,18 +39,13 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import load
-
-EMPTY_PAGE = """
-import streamlit as st
-st.text_input("Your name", key="author")
-value = st.slider("Rate", 0, 100, 50, key="empty_rate")
-st.metric("Chance we hit the number", f"{value}%")
-"""
 
 
 def free_port() -> int:
@@ -87,36 +86,6 @@ def stop_cluster(folder: Path, env: dict[str, str]) -> None:
         capture_output=True,
         check=False,
     )
-
-
-def start_empty_page(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    page = folder / "empty_page.py"
-    page.write_text(EMPTY_PAGE)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port)]
-        + ["--server.headless", "true", "--server.fileWatcherType", "none"]
-        + ["--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false"],
-        cwd=folder,
-        stdout=(folder / "empty.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    load_health(port, proc)
-    return proc, port
-
-
-def load_health(port: int, proc: subprocess.Popen[bytes]) -> None:
-    import urllib.request
-
-    for _ in range(600):
-        if proc.poll() is not None:
-            sys.exit("error: the empty page server exited")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("error: the empty page server did not start")
 
 
 SAVE_PROBE = """
@@ -174,107 +143,100 @@ class SaveProbe:
         self.times, self.errors = result["times"], result["errors"]
 
 
-async def drive(groups: list[tuple[list[load.Session], str, str, SimpleNamespace]]) -> float:
-    start, loaded = asyncio.Event(), asyncio.Queue()
-    tasks = [
-        asyncio.create_task(load.session_main(s, url, key, start, loaded, args))
-        for sessions, url, key, args in groups
-        for s in sessions
-    ]
-    while loaded.qsize() + sum(t.done() for t in tasks) < len(tasks):
-        await asyncio.sleep(0.05)
-    t0 = time.perf_counter()
-    start.set()
-    await asyncio.gather(*tasks)
-    return time.perf_counter() - t0
-
-
 def one_run(replicas: int, args: argparse.Namespace) -> tuple[dict[str, str], bool]:
     folder = Path(tempfile.mkdtemp(prefix="pact-topo-"))
     folder.chmod(0o755)  # the cluster's PostgreSQL runs as "postgres" when we are root
+    busy_before = load.machine_busy_now()
     t = time.perf_counter()
     env, app_ports, proxy = start_cluster(folder, replicas)
     up = time.perf_counter() - t
     db_url = f"postgresql+psycopg://postgres@/pact?host={folder / 'postgres'}"
-    empty_proc, empty_port = start_empty_page(folder)
-    plan = [load.Session(i, f"load-{i:02d}") for i in range(args.sessions)]
-    empty = [load.Session(1000 + i, f"empty-{i}") for i in range(args.empty_sessions)]
-    common = {"seconds": args.seconds, "think": args.think, "stop_on_error": False}
-    probe = SaveProbe(db_url)
-    cpu = {p: load.cpu_seconds(p) for p in replica_pids(folder)}
-    try:
-        window = asyncio.run(
-            drive(
-                [
-                    (
-                        plan,
-                        f"ws://localhost:{proxy}/_stcore/stream",
-                        args.widget,
-                        SimpleNamespace(port=proxy, **common),
-                    ),
-                    (
-                        empty,
-                        f"ws://localhost:{empty_port}/_stcore/stream",
-                        "empty_rate",
-                        SimpleNamespace(port=empty_port, **common),
-                    ),
-                ]
-            )
+    ref_port = free_port()
+    reference = [sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "empty_page.py")]
+    reference += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    ref_log = folder / "reference.log"
+    ref_proc = load.start_server(reference, ref_port, {}, ref_log)
+    load.wait_healthy([(ref_proc, ref_port, ref_log)])
+    rooms = [
+        load.Room(
+            r,
+            [
+                load.Session(r * args.sessions + j, r, j, f"load-r{r}-{j}", load.ROOM_KEYS[j], 0)
+                for j in range(args.sessions)
+            ],
         )
+        for r in range(args.rooms)
+    ]
+    sessions = [s for room in rooms for s in room.sessions]
+    ref = load.Session(len(sessions), -1, 0, "reference", load.REFERENCE_KEY, -1)
+    bench_args = SimpleNamespace(seconds=args.seconds, think=args.think, stop_on_error=False)
+    bench = load.Bench(
+        bench_args,  # type: ignore[arg-type]
+        [f"ws://localhost:{proxy}/_stcore/stream", f"ws://localhost:{ref_port}/_stcore/stream"],
+    )
+    pids = replica_pids(folder)
+    probe = SaveProbe(db_url)
+    try:
+        window, cpu = asyncio.run(load.drive(rooms, ref, bench, [*pids, ref_proc.pid]))
     finally:
-        busy = sum(load.cpu_seconds(p) - c for p, c in cpu.items())
         probe.finish()
-        empty_proc.terminate()
-        empty_proc.wait()
-    check, listed = load.check_store(db_url, plan, args.widget)
+        load.stop_server(ref_proc)
+    *replica_cpu, _ref_cpu, _client_cpu, all_cpu = cpu
+    check, listed = load.check_store(db_url, rooms)
+    lag = load.follower_lags(rooms, bench.deadline)
     log = (folder / "nginx" / "access.log").read_text()
-    split = {
-        port: len(re.findall(rf'"GET /_stcore/stream[^"]*" 101 upstream=127\.0\.0\.1:{port} ', log))
+    split = [
+        len(re.findall(rf'"GET /_stcore/stream[^"]*" 101 upstream=127\.0\.0\.1:{port} ', log))
         for port in app_ports
-    }
+    ]
     stop_cluster(folder, env)
     app_logs = "".join((folder / f"app-{n}.log").read_text() for n in range(1, replicas + 1))
     tracebacks = app_logs.count("Traceback")
 
-    lat = [x for s in plan for x in s.latencies]
-    head = [x for s in plan for x in s.headlines]
-    empty_head = [x for s in empty for x in s.headlines]
-    errors = [e for s in plan + empty for e in s.errors]
+    moves = [m for s in sessions for m in s.moves if m.in_window]
+    polls = [p for s in sessions for p in s.polls]
+    head = [m.headline_s for m in moves if not math.isnan(m.headline_s)]
+    ref_head = [m.headline_s for m in ref.moves if not math.isnan(m.headline_s)]
+    errors = [e for s in [*sessions, ref] for e in s.errors]
     kinds: dict[str, int] = {}
     for kind, _ in errors:
         kinds[kind] = kinds.get(kind, 0) + 1
-    reruns = sum(s.reruns for s in plan)
-    p95 = load.ms(head, 95)
-    empty_p95 = load.ms(empty_head, 95)
-    ratio = (
-        f"{float(p95) / float(empty_p95):.1f}x"
-        if p95 != "-" and empty_p95 not in ("-", "0")
-        else "-"
-    )
+    ratio = "-"
+    if head and ref_head:
+        ratio = f"{np.percentile(head, 95) / np.percentile(ref_head, 95):.1f}x"
     rows = {
+        "machine busy before the run (other work), cores": f"{busy_before:.2f}",
         "cluster up (PostgreSQL, replicas, nginx)": f"{up:.1f} s",
-        "websockets per replica (nginx log)": " / ".join(str(v) for v in split.values()),
+        "sessions (websockets per replica, nginx log)": f"{len(sessions)} "
+        f"({' / '.join(map(str, split))})",
         "window": f"{window:.0f} s",
-        "reruns/s (Plan page, all replicas)": f"{reruns / window:.1f}" if window else "-",
-        "slider latency median / p95": f"{load.ms(lat)} / {load.ms(lat, 95)} ms",
-        "slider -> headline median / p95": f"{load.ms(head)} / {p95} ms",
-        "empty page slider -> metric median / p95": f"{load.ms(empty_head)} / {empty_p95} ms",
-        "headline p95 / empty page p95 (same load)": ratio,
-        "save (Store.save probe) median / p95": f"{load.ms(probe.times)} / "
+        "moves/s / reruns/s (moves + live-bar polls)": f"{len(moves) / window:.1f} / "
+        f"{(len(moves) + len(polls)) / window:.1f}",
+        "move: slider -> headline, median / p95": f"{load.ms(head)} / {load.ms(head, 95)} ms",
+        "reference page: slider -> metric, median / p95": f"{load.ms(ref_head)} / "
+        f"{load.ms(ref_head, 95)} ms",
+        "headline p95 / reference p95 (same load)": ratio,
+        "follower lag, median / p95": f"{load.ms(lag.same + lag.across)} / "
+        f"{load.ms(lag.same + lag.across, 95)} ms",
+        "save (Store.save probe), median / p95": f"{load.ms(probe.times)} / "
         f"{load.ms(probe.times, 95)} ms ({len(probe.times)} saves, {probe.errors} errors)",
-        "replica CPU (cores busy)": f"{busy / window:.2f}" if window else "-",
+        "replicas' CPU, cores busy": " + ".join(f"{c / window:.2f}" for c in replica_cpu),
+        "whole machine, cores busy": f"{all_cpu / window:.2f}",
         "errors": f"{len(errors)}"
         + (f" ({', '.join(f'{k}: {n}' for k, n in kinds.items())})" if kinds else ""),
         "replica log tracebacks": str(tracebacks),
         "versions expected / found": f"{check.expected} / {check.found}",
-        "lost / extra or wrong versions": f"{check.lost} / {check.extra + len(check.wrong)}",
-        "page load p95": f"{load.ms([s.load_s for s in plan if not math.isnan(s.load_s)], 95)} ms",
+        "lost / refused / extra or wrong": f"{check.lost} / {check.refused} / "
+        f"{check.extra + len(check.wrong)}",
     }
-    for s in plan + empty:
+    for s in [*sessions, ref]:
         for kind, detail in s.errors[:2]:
-            print(f"  session {s.index}: {kind}: {detail}", file=sys.stderr)
-    ok = not errors and not check.lost and not check.wrong and not check.extra and not tracebacks
-    ok = ok and listed == sum(s.scenario_id is not None for s in plan) + 1  # + the probe's
+            print(f"  {s.author}: {kind}: {detail}", file=sys.stderr)
+    for line in check.wrong[:10]:
+        print(f"  store: {line}", file=sys.stderr)
+    ok = not errors and not check.lost and not check.wrong and not check.extra
+    ok = ok and not check.refused and not tracebacks and not lag.unseen
+    ok = ok and listed == sum(r.scenario_id is not None for r in rooms) + 1  # + the probe's
     if ok and not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     else:
@@ -290,14 +252,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--sessions", type=int, default=5, help="per room, 1 to 5")
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--replicas", default="1,2", help="replica counts to run, in order")
     parser.add_argument("--think", type=float, default=0.4)
-    parser.add_argument("--empty-sessions", type=int, default=5)
-    parser.add_argument("--widget", default="plan_s0_rate0")
     parser.add_argument("--keep", action="store_true", help="keep each run's cluster folder")
     args = parser.parse_args()
+    if not 1 <= args.sessions <= len(load.ROOM_KEYS):
+        parser.error(f"--sessions: 1 to {len(load.ROOM_KEYS)} per room (one rate slider each)")
     results, all_ok = {}, True
     for n in [int(x) for x in args.replicas.split(",")]:
         print(f"running {n} replica(s)...", file=sys.stderr)
@@ -308,14 +271,13 @@ def main() -> int:
     import streamlit
 
     print(
-        f"Topology load: {args.sessions} sessions through nginx on PostgreSQL, "
-        f"{args.seconds:g} s, think {args.think:g} s, slider {args.widget!r}; "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"Streamlit {streamlit.__version__}"
+        f"Topology load: {args.rooms} rooms x {args.sessions} sessions through nginx on "
+        f"PostgreSQL, {args.seconds:g} s, think {args.think:g} s; {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, Streamlit {streamlit.__version__}"
     )
     labels = list(next(iter(results.values())))
     width = max(map(len, labels))
-    print(f"  {'':<{width}}  " + "  ".join(f"{n} replica(s)" for n in results))
+    print(f"  {'':<{width}}  " + "  |  ".join(f"{n} replica(s)" for n in results))
     for label in labels:
         print(f"  {label:<{width}}  " + "  |  ".join(results[n][label] for n in results))
     return 0 if all_ok else 1
