@@ -57,9 +57,14 @@ def secrets_from_environment(env: Mapping[str, str]) -> str | None:
         raise ValueError(
             f"{missing[0]}: sign-in is configured (PACT_AUTH_CLIENT_ID) but this is empty"
         )
-    # JSON string escapes are valid TOML basic strings.
-    lines = [f"{key} = {json.dumps(env[name].strip())}" for name, key in ENVIRONMENT.items()]
+    lines = [f"{key} = {_toml_string(env[name].strip())}" for name, key in ENVIRONMENT.items()]
     return "[auth]\n" + "\n".join(lines) + "\n"
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but TOML also wants DEL escaped and
+    takes characters beyond the BMP as they are (JSON would write surrogate pairs)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def may_agree(email: str, allowed: Sequence[str]) -> bool:

@@ -56,6 +56,13 @@ def test_auth_section_from_the_environment_reads_back_exactly() -> None:
         secrets_from_environment({**AUTH_ENV, "PACT_AUTH_CLIENT_SECRET": " "})
 
 
+@given(st.text(min_size=1).filter(lambda t: t.strip() == t and t))
+def test_any_secret_survives_the_toml(secret: str) -> None:
+    toml = secrets_from_environment({**AUTH_ENV, "PACT_AUTH_CLIENT_SECRET": secret})
+    assert toml is not None
+    assert tomllib.loads(toml)["auth"]["client_secret"] == secret
+
+
 def test_the_author_is_name_and_email() -> None:
     assert Identity("Maya Lee", "maya@example.com").author == "Maya Lee <maya@example.com>"
     assert Identity("maya@example.com", "maya@example.com").author == "maya@example.com"
