@@ -218,6 +218,7 @@ def one_run(replicas: int, args: argparse.Namespace) -> tuple[dict[str, str], bo
         "headline p95 / reference p95 (same load)": ratio,
         "follower lag, median / p95": f"{load.ms(lag.same + lag.across)} / "
         f"{load.ms(lag.same + lag.across, 95)} ms",
+        "moves a follower never showed (sent before the last second)": str(len(lag.unseen)),
         "save (Store.save probe), median / p95": f"{load.ms(probe.times)} / "
         f"{load.ms(probe.times, 95)} ms ({len(probe.times)} saves, {probe.errors} errors)",
         "replicas' CPU, cores busy": " + ".join(f"{c / window:.2f}" for c in replica_cpu),
