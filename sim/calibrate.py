@@ -393,6 +393,10 @@ class SourceHistory:
     counts: np.ndarray  # (quarters, stages), whole numbers
     amounts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # won deals (lead exports)
     bookings: np.ndarray | None = None  # per quarter, NaN where not given (counts files)
+    # Lead exports: per lead, the day it reached each stage (days since 1970, NaN if it did not)
+    # and the index in `quarters` of its cohort; the time each step takes is fitted from them.
+    days: np.ndarray | None = None
+    cohort: np.ndarray | None = None
 
     def step_labels(self) -> list[str]:
         return [f"{a} → {b}" for a, b in zip(self.stages, self.stages[1:], strict=False)]
@@ -409,6 +413,7 @@ class History:
     notes: tuple[str, ...]
     sources: tuple[SourceHistory, ...]
     columns: CountsColumns | LeadColumns
+    as_of: str | None = None  # lead exports: the latest date in the file (ISO), taken as export day
 
     @property
     def quarters(self) -> tuple[str, ...]:
@@ -775,6 +780,7 @@ def _read_leads(
         flat = (q - q0)[:, None] * len(stages) + np.arange(len(stages))[None, :]
         counts = np.bincount(flat[reached[mine][:, f:]], minlength=Q * len(stages))
         won = mine & won_any & np.isfinite(amounts) & (amounts > 0)
+        day = dates[mine][:, f:].astype("datetime64[D]").astype(np.int64).astype(float)
         sources.append(
             SourceHistory(
                 name=str(name),
@@ -782,6 +788,8 @@ def _read_leads(
                 quarters=tuple(quarter_label(i) for i in range(q0, q1 + 1)),
                 counts=counts.reshape(Q, len(stages)).astype(np.int64),
                 amounts=amounts[won],
+                days=np.where(reached[mine][:, f:], day, np.nan),
+                cohort=(q - q0).astype(np.int64),
             )
         )
     if not sources:
@@ -790,6 +798,8 @@ def _read_leads(
         )
     if blank.any():
         notes.append(f"{int(blank.sum()):,} blank rows skipped.")
+    seen = np.where(reached & use[:, None], stamp, np.iinfo(np.int64).min)
+    latest = int(seen.max()) if use.any() else None
     return History(
         "leads",
         int((~blank).sum()),
@@ -798,6 +808,7 @@ def _read_leads(
         tuple(notes),
         tuple(sources),
         cols,
+        as_of=None if latest is None else str(np.datetime64(latest, "s").astype("datetime64[D]")),
     )
 
 
