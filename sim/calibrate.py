@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .lags import LagCalibration, LagFit, exposure
 from .models import (
     MAX_EVIDENCE,
     MAX_VOLUME,
@@ -887,6 +888,9 @@ class RateFit:
     converted: tuple[int, ...]
     alpha: float
     beta: float
+    # With the step's lag fitted: per quarter, the leads counted by the share of their time to
+    # move on they had had by the export day (young cohorts count less, sim.lags.exposure).
+    effective: tuple[float, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -922,6 +926,7 @@ class RateFit:
             "high": hi,
             "leads": sum(self.leads),
             "converted": sum(self.converted),
+            **({"effective_leads": sum(self.effective)} if self.effective is not None else {}),
             "per_quarter": [
                 {"quarter": q, "leads": n, "converted": k}
                 for q, n, k in zip(self.quarters, self.leads, self.converted, strict=True)
@@ -1070,12 +1075,18 @@ def check_half_life(half_life: float | None) -> float | None:
 
 
 def calibrate(
-    history: History, *, half_life: float | None = None, level: float = DEFAULT_LEVEL
+    history: History,
+    *,
+    half_life: float | None = None,
+    level: float = DEFAULT_LEVEL,
+    lags: LagCalibration | None = None,
 ) -> Calibration:
     """Fit every source of a history: rates, volume, and the deal size over all sources.
 
     `half_life` (in quarters) weights recent quarters more: a quarter that many quarters before
     the latest counts half. Weighting lowers the evidence, so intervals widen honestly.
+    With `lags` (sim.lags.fit_lags of a lead export), a lead counts toward its step's rate by
+    the share of its time to move on it has had, so young cohorts no longer read as low rates.
     """
     half_life = check_half_life(half_life)
     if not 0.5 <= level < 1:
@@ -1084,7 +1095,11 @@ def calibrate(
     fits: list[SourceFit] = []
     for s in history.sources:
         w = recency_weights(s.quarters, latest, half_life)
-        rates = tuple(_rate_fit(s, j, w) for j in range(len(s.stages) - 1))
+        fitted = lags.sources.get(s.name) if lags is not None and s.days is not None else None
+        rates = tuple(
+            _rate_fit(s, j, w, None if fitted is None else fitted[j], lags)
+            for j in range(len(s.stages) - 1)
+        )
         mean, var, cv = fit_volume(s.counts[:, 0], w)
         volume = VolumeFit(
             source=s.name,
@@ -1105,8 +1120,20 @@ def calibrate(
     )
 
 
-def _rate_fit(s: SourceHistory, j: int, weights: np.ndarray) -> RateFit:
-    alpha, beta = fit_rate(s.counts[:, j], s.counts[:, j + 1], weights)
+def _rate_fit(
+    s: SourceHistory,
+    j: int,
+    weights: np.ndarray,
+    lag: LagFit | None = None,
+    lags: LagCalibration | None = None,
+) -> RateFit:
+    effective = None
+    leads = s.counts[:, j].astype(float)
+    if lag is not None and lags is not None:
+        as_of = float(np.datetime64(lags.as_of, "D").astype(np.int64))
+        leads = np.maximum(exposure(s, j, lag, as_of), s.counts[:, j + 1])
+        effective = tuple(float(v) for v in leads)
+    alpha, beta = fit_rate(leads, s.counts[:, j + 1], weights)
     return RateFit(
         source=s.name,
         from_stage=s.stages[j],
@@ -1116,6 +1143,7 @@ def _rate_fit(s: SourceHistory, j: int, weights: np.ndarray) -> RateFit:
         converted=tuple(int(v) for v in s.counts[:, j + 1]),
         alpha=alpha,
         beta=beta,
+        effective=effective,
     )
 
 

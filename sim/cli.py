@@ -21,13 +21,15 @@ from .calibrate import (
 from .compliance import Compliance, check_compliance
 from .engine import DEFAULT_TRIALS, SimulationResult, simulate
 from .export import FORMATS, export
+from .lags import LagCalibration, apply_lags, fit_lags
 from .leads import MAX_BYTES as MAX_LEADS_BYTES
 from .leads import LeadCheck, check_leads
 from .models import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
-from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
+from .review import MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
 from .signal import all_trends
 from .store import Store, configured_url
+from .timing import TimeSummary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,7 +83,24 @@ def render_simulation(r: SimulationResult) -> str:
     ]
     return (
         f"{r.scenario} ({r.quarter}): {m}, {r.trials:,} trials, seed {r.seed}\n"
-        f"{_table(rows)}\n\nExpected count at each stage:\n" + "\n".join(funnels)
+        f"{_table(rows)}\n\nExpected count at each stage:\n"
+        + "\n".join(funnels)
+        + (render_time(r.time) if r.time is not None else "")
+    )
+
+
+def render_time(t: TimeSummary) -> str:
+    """The quarter in time: what lands by the last day, the opening pipeline, the spill."""
+    useful = ", ".join(
+        f"{s.name} week {w}" if (w := s.last_useful_week()) is not None else f"{s.name} none"
+        for s in t.sources
+        if s.arrivals.sum() > 0
+    )
+    return (
+        f"\n\nOn the clock ({t.weeks} weeks): {_fmt(round(t.won, 1))} customers expected by the "
+        f"last day, {_fmt(round(t.won * t.opening_share, 1))} of them from the opening pipeline "
+        f"({t.opening_share:.0%}); {_fmt(round(t.spill, 1))} spill into next quarter.\n"
+        f"Last useful week for new leads (half their chance to close lands this quarter): {useful}"
     )
 
 
@@ -193,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rev.add_argument("plan")
     p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
     p_rev.add_argument("--week", type=int, default=None, help="week of the quarter (default: all)")
-    p_rev.add_argument("--weeks", type=int, default=DEFAULT_WEEKS)
+    p_rev.add_argument("--weeks", type=int, default=None, help="default: the plan's weeks, 13")
     p_rev.add_argument("--trials", type=int, default=20_000)
     p_rev.add_argument("--seed", type=int, default=0)
     p_rev.add_argument("--json", action="store_true")
@@ -332,6 +351,23 @@ def render_calibration(cal: Calibration, flags: list[str]) -> str:
     return "\n".join(lines)
 
 
+def render_lags(lags: LagCalibration) -> str:
+    """The time each step takes, as fitted from the export's stage dates."""
+    lines = ["", f"Time to move on (leads still waiting on {lags.as_of} count as unfinished):"]
+    for name, fits in lags.sources.items():
+        for j, fit in enumerate(fits):
+            if fit is None:
+                step = " → ".join(lags.stages[name][j : j + 2])
+                lines.append(f"  {name} · {step}: too few leads moved on to fit")
+                continue
+            lines.append(
+                f"  {name} · {fit.label}: median {fit.median:.1f} days "
+                f"({fit.level:.0%} range {fit.low:.1f}–{fit.high:.1f}), {fit.family}, "
+                f"CV {fit.cv:.2f}; {fit.moved:,} moved on, {fit.waiting:,} still waiting"
+            )
+    return "\n".join(lines)
+
+
 def _run_calibrate(args: argparse.Namespace) -> int:
     try:
         history = read_history_file(
@@ -340,16 +376,24 @@ def _run_calibrate(args: argparse.Namespace) -> int:
             skip_bad_rows=args.skip_bad_rows,
             date_format=DATE_FORMATS[args.date_format],
         )
-        cal = calibrate(history, half_life=args.half_life)
+        timed = fit_lags(history) if history.format == "leads" else None
+        cal = calibrate(history, half_life=args.half_life, lags=timed)
         if args.apply:
             applied = apply_calibration(load_scenario(args.apply), cal)
-            print(applied.scenario.to_json(), end="")
-            for line in (*applied.changes, *applied.skipped):
+            scenario, notes = applied.scenario, [*applied.changes, *applied.skipped]
+            if timed is not None:
+                with_lags = apply_lags(scenario, timed)
+                scenario = with_lags.scenario
+                notes += [*with_lags.changes, *with_lags.skipped]
+            print(scenario.to_json(), end="")
+            for line in notes:
                 print(line, file=sys.stderr)
             return 0
         trends = all_trends(cal)
         if args.json:
             out = cal.to_dict()
+            if timed is not None:
+                out["lags"] = timed.to_dict()
             out["flags"] = [
                 {"source": t.source, "step": t.step, **c.to_dict()}
                 for t in trends
@@ -362,7 +406,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
                 for t in trends
                 for c in t.flagged
             ]
-            print(render_calibration(cal, flags))
+            print(render_calibration(cal, flags) + (render_lags(timed) if timed else ""))
     except ValueError as exc:  # CalibrationError, ScenarioError: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -274,10 +274,14 @@ def rate_trend(
 
 
 def fit_trend(fit: RateFit, *, level: float = 0.8, alpha: float = DEFAULT_ALPHA) -> RateTrend:
-    """The trend of one calibrated rate."""
+    """The trend of one calibrated rate (young cohorts counted by the time they have had, when
+    the calibration fitted the step's lag: RateFit.effective)."""
+    leads = fit.leads
+    if fit.effective is not None:
+        leads = tuple(max(round(e), k) for e, k in zip(fit.effective, fit.converted, strict=True))
     return rate_trend(
         fit.quarters,
-        fit.leads,
+        leads,
         fit.converted,
         source=fit.source,
         step=fit.label,
