@@ -6,6 +6,12 @@ its rate and the time it takes (gamma or log-normal, by median and CV), as in a 
 that day is still empty in the file, so the newest cohorts have not finished converting (the
 censoring the lag fit must handle: `python -m sim calibrate examples/history-lags.csv`).
 
+Each fitted median has an 80% interval, so on a given seed one of the five misses its true value
+now and then (tests/unit/test_lags.py measures the rate over many exports). Likewise the
+quarter-to-quarter change flag fires by chance on about 1 stable comparison in 20. The seed
+below is the first tried whose export shows all five inside their intervals, the true family
+picked and no change flagged, so that the example reads cleanly; other seeds are just as valid.
+
 How a lead is drawn, per source and quarter: a Poisson number of leads, each reaching its first
 stage on a uniform day of the quarter (created 0-3 days before); at each step it moves on with
 the true rate, and when it does, after the step's true lag rounded to whole days.
@@ -24,7 +30,7 @@ import numpy as np
 from scipy import special
 
 HERE = Path(__file__).resolve().parent
-SEED = 7
+SEED = 13  # see the module docstring
 EXPORT_DAY = "2027-01-10"
 QUARTERS = ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
 STAGE_COLUMNS = {

@@ -1259,6 +1259,9 @@ def apply_calibration(
                 changes.append(
                     f"{label}: funnel replaced by the history's ({' → '.join(fit.stages)})"
                 )
+                for key, what in (("lags", "times to convert"), ("opening", "pipeline in hand")):
+                    if src.pop(key, None) is not None:  # they were the old funnel's stages'
+                        changes.append(f"{label}: its {what} removed with the old funnel")
             continue
         if "rates" in parts:
             for j, rf in enumerate(fit.rates):

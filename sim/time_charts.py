@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .calibrate import plural
 from .charts import HIT_COLOUR, OWNER_COLOURS, metric_label, plot_text
 from .lags import LagFit
 from .timeline import Timeline
@@ -20,13 +21,12 @@ def timeline_chart(tl: Timeline, *, useful_week: int | None = None, height: int 
     outcome against the target with its P10-P90 band; the last useful week marked."""
     weeks = np.arange(tl.weeks + 1)
     fig = go.Figure()
-    stage = " / ".join(tl.first_stages)
     for owner, arrivals in tl.arrivals.items():
         if arrivals.sum() > 0:
             fig.add_bar(
                 x=weeks[1:] - 0.5,
                 y=arrivals,
-                name=f"{stage}s in per week ({owner})",
+                name=f"{plural(tl.first_stages[owner])} in per week ({owner})",
                 marker_color=OWNER_COLOURS[owner],
                 opacity=0.35,
                 yaxis="y2",
@@ -101,7 +101,7 @@ def timeline_chart(tl: Timeline, *, useful_week: int | None = None, height: int 
         xaxis={"title": "Week of the quarter", "dtick": 1, "range": [0, tl.weeks + 0.2]},
         yaxis={"title": metric_label(tl.metric), "rangemode": "tozero"},
         yaxis2={
-            "title": f"{stage}s per week",
+            "title": "Leads in per week",
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",

@@ -75,7 +75,7 @@ class Timeline:
     metric: str
     target: float
     weeks: int
-    first_stages: tuple[str, ...]
+    first_stages: dict[Owner, str]  # each owner's first stage(s), e.g. "MQL"
     arrivals: dict[Owner, np.ndarray]  # first-stage leads expected to arrive each week
     won: np.ndarray  # expected outcome by the end of each week (customers or bookings)
     low: np.ndarray | None  # P10 of the outcome by each week (None: too large to tabulate)
@@ -157,7 +157,10 @@ def _timeline(scenario_json: str) -> Timeline:
         metric=scenario.metric,
         target=scenario.target,
         weeks=weeks,
-        first_stages=tuple(dict.fromkeys(s.stages[0] for s in scenario.sources)),
+        first_stages={
+            o: " / ".join(dict.fromkeys(s.stages[0] for s in scenario.owner_sources(o)))
+            for o in OWNERS
+        },
         arrivals=arrivals,
         won=won,
         low=low if tabulated else None,

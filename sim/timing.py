@@ -240,17 +240,17 @@ def _source_pace(source_json: str, weeks: int) -> SourcePace:
     ends = np.arange(weeks + 1) * DAYS_PER_WEEK
     reached = np.zeros((m + 1, weeks + 1))
     volume = source.volume.mean
+    expected = source.expected_counts()  # the timeless funnel, thinned below by time
     for s in range(m + 1):
-        through = math.prod(means[:s])
-        if volume * through == 0:
+        if expected[s] == 0:
             continue
         for v, day in enumerate(ends):
-            reached[s, v] = (
-                volume * through * float(clk.weights @ clk.arrival_factors(s, float(day)))
-            )
+            factors = clk.arrival_factors(s, float(day))
+            share = factors[0] if np.all(factors == factors[0]) else clk.weights @ factors
+            reached[s, v] = expected[s] * float(share)
     from_opening: dict[int, np.ndarray] = {}
     sitting: dict[int, int] = {}
-    eventual = volume * math.prod(means)
+    eventual = expected[-1]
     for row in source.opening or []:
         k = source.stages.index(row.stage)
         sitting[k] = sitting.get(k, 0) + row.count
@@ -261,6 +261,7 @@ def _source_pace(source_json: str, weeks: int) -> SourcePace:
             if through > 0:
                 part[s] += through * clk.opening_factors(row, s, ends)
     for part in from_opening.values():
+        part[:, 0] = 0.0  # nothing moves before the quarter starts (the grid rounds to 1.5 h)
         reached += part
     for arr in (reached, *from_opening.values()):
         arr.flags.writeable = False
