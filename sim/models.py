@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -280,8 +281,10 @@ class Lag(_Frozen):
         return f"median {self.typical_days:g} days ({self.dist}, CV {self.cv:g})"
 
 
+@lru_cache(maxsize=256)
 def median_cv_law(dist: str, median: float, cv: float) -> Any:
-    """The frozen scipy gamma or log-normal law with this median and coefficient of variation."""
+    """The frozen scipy gamma or log-normal law with this median and coefficient of variation
+    (cached: freezing a scipy law costs a millisecond or two)."""
     if dist == "gamma":
         shape = 1 / cv**2
         return stats.gamma(shape, scale=median / float(special.gammaincinv(shape, 0.5)))

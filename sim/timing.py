@@ -361,7 +361,13 @@ def waiting(source: Source, weeks: int, week: int) -> tuple[Waiting, ...]:
     The waiting leads' ages are those the plan expects: leads that reached the stage on each
     day so far (new arrivals and the opening pipeline moving down), and the opening pipeline's
     leads still in the stage they sat in on day one."""
-    clk = clock(source, weeks)
+    return _waiting(source.model_dump_json(), weeks, week)
+
+
+@lru_cache(maxsize=256)
+def _waiting(source_json: str, weeks: int, week: int) -> tuple[Waiting, ...]:
+    source = Source.model_validate_json(source_json)
+    clk = _clock(source_json, weeks)
     m = len(source.rates)
     x = DAYS_PER_WEEK * week
     left = round((quarter_days(weeks) - x) * GRID)
