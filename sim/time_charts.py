@@ -102,6 +102,7 @@ def timeline_chart(tl: Timeline, *, useful_week: int | None = None, height: int 
         yaxis={"title": metric_label(tl.metric), "rangemode": "tozero"},
         yaxis2={
             "title": "Leads in per week",
+            "tickformat": ",.0f",
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
