@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from sim import ScenarioError, parse_scenario, scenario_from_json
@@ -37,6 +38,12 @@ DISTS = {
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_timeline(scenario_json: str) -> Timeline:
     return timeline(scenario_from_json(scenario_json))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_timeline_chart(scenario_json: str, useful_week: int | None) -> go.Figure:
+    """The timeline chart, made once per scenario and last useful week for every screen."""
+    return timeline_chart(cached_timeline(scenario_json), useful_week=useful_week)
 
 
 def section(scenario: Scenario, result: SimulationResult) -> None:
@@ -107,10 +114,11 @@ def _timeline(scenario: Scenario, result: SimulationResult) -> None:
             )
     st.markdown("**Last useful week for new leads** · " + " · ".join(lines))
     weeks = [w for _, _, w in useful if w is not None]
-    st.plotly_chart(
-        timeline_chart(tl, useful_week=min(weeks) if weeks else None),
+    st.plotly_chart(  # a picture, like the page's other charts (ui/results.py, app.py)
+        cached_timeline_chart(scenario.to_json(), min(weeks) if weeks else None),
         key="plan_timeline_chart",
         theme=None,
+        config={"staticPlot": True},
     )
     st.caption(
         f"The chance at the top ({result.p_hit:.0%}) counts only what is won by the last day; "
