@@ -164,13 +164,17 @@ def _opening_rows(scenario: Scenario, i: int) -> pd.DataFrame:
 
 
 def _editor(scenario: Scenario) -> None:
+    # The form is drawn only while it is open: a closed clock editor costs a move nothing.
+    if not st.toggle(
+        "Edit the plan's clock: weeks, when leads arrive, how long each step takes, the "
+        "pipeline in hand",
+        key="plan_time_edit",
+        help="Changes apply when you press Apply the clock, as one saved change.",
+    ):
+        return
     _sync(scenario)
     rev = shell.scenario_rev()
-    with st.expander(
-        "Give the plan a clock: weeks, when leads arrive, how long each step takes, "
-        "the pipeline in hand",
-        expanded=False,
-    ):
+    with st.container(border=True):
         with st.form("plan_time_form", border=False):
             c1, c2 = st.columns([2, 1])
             c1.toggle(

@@ -62,8 +62,15 @@ def test_asking_more_of_a_new_lead_brings_the_last_useful_week_forward() -> None
     assert weeks[1][0][2] < weeks[0][0][2]
 
 
+def open_editor(at: AppTest) -> AppTest:
+    assert not any(t.key == "plan_time_on" for t in at.toggle)  # closed: nothing drawn
+    at.toggle(key="plan_time_edit").set_value(True).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_the_clock_editor_gives_the_seed_plan_a_clock() -> None:
-    at = run_page()
+    at = open_editor(run_page())
     before = percent(at, "Chance we hit the number")
     at.toggle(key="plan_time_on").set_value(True)
     at.selectbox(key="plan_time_s0_lag2_dist").set_value("gamma")
@@ -87,7 +94,7 @@ def test_the_clock_editor_gives_the_seed_plan_a_clock() -> None:
 
 
 def test_a_bad_weekly_profile_is_named_and_the_plan_kept() -> None:
-    at = open_timed()
+    at = open_editor(open_timed())
     at.selectbox(key="plan_time_s1_shape").set_value("weekly")
     at.text_input(key="plan_time_s1_weekly").set_value("10, 10, 20")
     next(b for b in at.button if b.label == "Apply the clock").click().run()
@@ -102,7 +109,7 @@ def test_a_bad_weekly_profile_is_named_and_the_plan_kept() -> None:
 
 
 def test_adding_an_opening_pipeline_row_counts_it() -> None:
-    at = run_page()
+    at = open_editor(run_page())
     at.toggle(key="plan_time_on").set_value(True)
     rev = at.session_state["scenario_rev"]
     at.session_state[f"plan_time_s1_opening_{rev}"] = {
