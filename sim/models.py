@@ -15,9 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy import special, stats
 
 from .sla import SLA
 
@@ -116,7 +114,11 @@ class Rate(_Frozen):
 
     def dist(self) -> Any:
         """The frozen scipy Beta of an uncertain rate (None when the rate is known)."""
-        return None if self.n is None else stats.beta(self.alpha, self.beta)
+        if self.n is None:
+            return None
+        from scipy import stats  # here, not at the top: loading a scenario stays fast
+
+        return stats.beta(self.alpha, self.beta)
 
     def interval(self, level: float = 0.8) -> tuple[float, float]:
         """Central credible interval; a known rate is its own interval."""
@@ -241,6 +243,8 @@ class Lag(_Frozen):
 
     def cdf(self, x: Any) -> Any:
         """P(lag <= x days), elementwise."""
+        import numpy as np  # here, not at the top: loading a scenario stays fast
+
         x = np.asarray(x, dtype=float)
         if self.dist == "fixed":
             return (x >= (self.days or 0.0)).astype(float)
@@ -258,6 +262,8 @@ class Lag(_Frozen):
         law = self.dist_law()
         if law is None:
             return 1.0 - self.cdf(x)
+        import numpy as np
+
         return law.sf(np.asarray(x, dtype=float))
 
     @property
@@ -269,6 +275,8 @@ class Lag(_Frozen):
             assert self.table is not None
             xs = [0.0] + [d for d, _ in self.table]
             ys = [0.0] + [s for _, s in self.table]
+            import numpy as np
+
             return float(np.interp(0.5, ys, xs))
         return float(self.median or 0.0)
 
@@ -285,6 +293,8 @@ class Lag(_Frozen):
 def median_cv_law(dist: str, median: float, cv: float) -> Any:
     """The frozen scipy gamma or log-normal law with this median and coefficient of variation
     (cached: freezing a scipy law costs a millisecond or two)."""
+    from scipy import special, stats  # here, not at the top: loading a scenario stays fast
+
     if dist == "gamma":
         shape = 1 / cv**2
         return stats.gamma(shape, scale=median / float(special.gammaincinv(shape, 0.5)))
