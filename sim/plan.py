@@ -5,6 +5,9 @@ committed first-stage volume) and the smallest whole total volume is found that 
 owner's share of the target in expectation, and with a chosen probability. Probabilities come
 from the exact law of the owner's outcome (engine.source_pmf), so the answer has no Monte
 Carlo noise; sources too large to tabulate fall back to a fixed-seed simulation.
+
+With time (sim.timing), only the wins that land by the quarter's last day count: a lead that
+arrives late is worth less, and the opening pipeline delivers its part whatever the volume.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from . import timing
 from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, source_pmf
 from .models import MAX_VOLUME, OWNERS, Owner, Scenario, ScenarioError, Source
 
@@ -59,7 +63,7 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
         return 1.0
     law = np.ones(1)
     for source in sources:
-        pmf = source_pmf(source)
+        pmf = source_pmf(source, weeks=scenario.quarter_weeks)
         if pmf is None:
             return _simulated_hit_probability(scenario, sources, target)
         law = np.convolve(law, pmf)
@@ -80,7 +84,7 @@ def _simulated_hit_probability(scenario: Scenario, sources: list[Source], target
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
     wins = np.zeros(FALLBACK_TRIALS, dtype=np.int64)
     for source, gen in zip(sources, streams[1:], strict=True):
-        wins += draw_source_wins(source, gen, FALLBACK_TRIALS)
+        wins += draw_source_wins(source, gen, FALLBACK_TRIALS, weeks=scenario.quarter_weeks)
     if scenario.deal_size is None or scenario.metric == "customers":
         return float(np.mean(wins >= target - HIT_TOLERANCE))
     bookings = draw_bookings(wins, scenario.deal_size, streams[0])
@@ -189,12 +193,25 @@ def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
         return 0
     if not sources:
         return None
-    per_unit = _per_win_value(scenario) * sum(
-        w * s.win_probability for s, w in zip(sources, _weights(sources), strict=True)
+    if not any(s.timed for s in sources):
+        per_unit = _per_win_value(scenario) * sum(
+            w * s.win_probability for s, w in zip(sources, _weights(sources), strict=True)
+        )
+        if per_unit <= 0:
+            return None
+        needed = math.ceil(target / per_unit - 1e-9)
+        return needed if needed <= MAX_VOLUME * len(sources) else None
+    yields = [timing.volume_yield(s, scenario.quarter_weeks) for s in sources]
+    value = _per_win_value(scenario)
+    in_hand = value * sum(opening for _, opening in yields)  # the opening pipeline's part
+    if in_hand >= target - HIT_TOLERANCE:
+        return 0
+    per_unit = value * sum(
+        w * per_lead for (per_lead, _), w in zip(yields, _weights(sources), strict=True)
     )
     if per_unit <= 0:
         return None
-    needed = math.ceil(target / per_unit - 1e-9)
+    needed = math.ceil((target - in_hand) / per_unit - 1e-9)
     return needed if needed <= MAX_VOLUME * len(sources) else None
 
 
@@ -205,13 +222,17 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
     target = scenario.owner_target(owner)
     if target <= HIT_TOLERANCE:
         return 0
-    if not sources or all(s.win_probability == 0 for s in sources):
+    if not sources:
         return None
 
     def ok(total: int) -> bool:
         p = owner_hit_probability(scenario, scale_sources(sources, total), target)
         return p >= confidence - 1e-12  # a tie within rounding counts as reached
 
+    if any(s.timed for s in sources) and ok(0):
+        return 0  # the opening pipeline alone is enough
+    if all(s.win_probability == 0 for s in sources):
+        return None
     limit = MAX_VOLUME * len(sources)
     high = max(1, volume_for_expectation(scenario, owner) or 1)
     while not ok(high):
@@ -255,7 +276,7 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
             first_stage=stage_names.pop() if len(stage_names) == 1 else None,
             committed_volume=sum(s.volume.mean for s in sources),
             expected_outcome=_per_win_value(scenario)
-            * sum(s.expected_counts()[-1] for s in sources),
+            * sum(timing.expected_wins(s, scenario.quarter_weeks) for s in sources),
             p_hit=owner_hit_probability(scenario, sources, target)
             if sources
             else float(target <= 0),
