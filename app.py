@@ -35,10 +35,13 @@ shell.setup_page("Plan")
 live = st.container()  # the room's status line, drawn after the body has saved or caught up
 
 
-def edited_scenario() -> Scenario:
-    """The working scenario after this run's move: saved field by field on top of the latest
-    version (the screen then shows the merged plan), or the latest version another screen
-    saved; on a bad value, the last valid plan with an error naming the field."""
+def edited_scenario() -> tuple[Scenario, set[str]]:
+    """The scenario to show, and the widgets whose move it holds, to save once the headline is
+    out.
+
+    The move is what the leader changed on this screen; it is shown at once and saved after the
+    headline (save_move). Without a move, the latest version another screen saved; on a bad
+    value, the last valid plan with an error naming the field."""
     scenario = shell.current_scenario(catch_up=False)  # a move is read before catching up
     if (undo := room.pending_undo()) is not None:  # "Put back Sam's 70%"
         scenario = shell.set_scenario(editor.with_change(scenario, undo))
@@ -49,22 +52,31 @@ def edited_scenario() -> Scenario:
         editor.keep_unsaved(keys)
         st.error(f"{problem}. Showing the last valid plan until this is fixed.")
     elif edited != scenario:
-        editor.accept(keys)
-        shared = bool(st.session_state.get("store_id"))
-        scenario = shell.set_scenario(edited, reload_editors=False)
-        if not shared and st.session_state.get("store_id"):
-            st.rerun()  # the first save made the room: redraw the sidebar's invite links too
-    elif shell.catch_up_with_room():  # another screen saved: show the latest version
-        scenario = shell.current_scenario(catch_up=False)
+        return edited, keys  # settled once saved (save_move)
+    else:
+        editor.settle()
+        if shell.catch_up_with_room():  # another screen saved: show the latest version
+            scenario = shell.current_scenario(catch_up=False)
     editor.sync_widgets(scenario, shell.scenario_rev())
-    return scenario
+    return scenario, set()
+
+
+def save_move(edited: Scenario, keys: set[str]) -> None:
+    """Save the move field by field on top of the latest version (after the headline: the store
+    is off the path to it). When another leader's change came in meanwhile, the page reruns to
+    show the merged plan; the first save reruns it so the sidebar's invite links appear."""
+    shared = bool(st.session_state.get("store_id"))
+    saved = shell.set_scenario(edited, reload_editors=False)
+    editor.settle(keys)  # only now: a run interrupted before the save leaves the move to the next
+    if saved != edited or (not shared and st.session_state.get("store_id")):
+        st.rerun()
 
 
 @st.fragment
 def plan() -> None:
     """Everything a move changes, headline first."""
     presenting = shell.presentation_mode()
-    scenario = edited_scenario()
+    scenario, moved = edited_scenario()
     trials = int(st.session_state.get("plan_trials", DEFAULT_TRIALS))
     seed = int(st.session_state.get("plan_seed", 0))
     result = headline_numbers(scenario, trials, seed)
@@ -100,6 +112,8 @@ def plan() -> None:
         f"P10–P90: {fmt_outcome(result.total.p10, scenario.metric)} – "
         f"{fmt_outcome(result.total.p90, scenario.metric)}"
     )
+    if moved:
+        save_move(scenario, moved)
     shell.let_browser_paint()
 
     storage.notices()
@@ -170,6 +184,7 @@ def plan() -> None:
 
     # ---- Assumptions (hidden while following) ---------------------------------------------
     if not presenting:
+        editor.sync_widgets(scenario, shell.scenario_rev())
         editor.draw(scenario)
         st.download_button(
             "Download this scenario (JSON)",

@@ -197,7 +197,7 @@ def follower_lags(browser: Any, leader_url: str, follower_base: str, moves: int)
     return out
 
 
-def bench_browser(moves: int) -> None:
+def bench_browser(moves: int, pause_ms: int | None) -> None:
     from playwright.sync_api import sync_playwright
 
     from bench.browser import CHROMIUM, FLAGS, Server, figures
@@ -209,7 +209,8 @@ def bench_browser(moves: int) -> None:
             ref_first = first_render(browser, ref.url, "50%")
             ref_second = first_render(browser, ref.url, "50%")
             rows["reference: slider -> metric"] = reference_moves(browser, ref.url, moves)
-        with Server(8766, data) as app:
+        env = {} if pause_ms is None else {"PACT_PAINT_PAUSE_MS": str(pause_ms)}
+        with Server(8766, data, env=env) as app:
             app_first = first_render(browser, app.url, expected_hit(75))
             app_second = first_render(browser, app.url, expected_hit(75))
             to_hit, to_page = plan_moves(browser, app.url, moves)
@@ -249,10 +250,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--pause-ms",
+        type=int,
+        default=None,
+        help="the Plan page's pause after the headline (default: the app's, 120 ms)",
+    )
     args = parser.parse_args()
     bench_engine()
     if not args.no_browser:
-        bench_browser(args.moves)
+        bench_browser(args.moves, args.pause_ms)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ move, which creates the saved scenario; its link comes back in `page_info_change
 sessions open it (first render), each typing its name once. Sessions are spread over the app
 processes (room r, seat j -> process (r + j) mod P). When every session has its page, the window
 opens for --seconds: each session moves its own slider (seat 0..4: the three rates of the first
-source, the two of the second) to a new value, as a browser does: the slider's new value and a
+source, its volume, marketing's share) to a new value, as a browser does: the slider's new value and a
 `rerun_script` with the Plan body fragment's id (from the deltas' `fragment_id`), so only the body
 reruns. It starts within one pause of the window opening and pauses 0.5-1.5x --think (seeded)
 after each finished move. Between moves it polls like the browser's timer for the room's live bar
@@ -99,7 +99,14 @@ GIVE_UP_S = 120.0  # ... and after this the session stops waiting for it
 HEADLINE = "Chance we hit the number"
 REFERENCE_METRIC, REFERENCE_KEY = "Reference value", "reference_slider"
 AUTHOR_KEY = "author"
-ROOM_KEYS = ("plan_s0_rate0", "plan_s0_rate1", "plan_s0_rate2", "plan_s1_rate0", "plan_s1_rate1")
+# Five sliders on the Plan page as it opens (the editor shows the first source's funnel).
+ROOM_KEYS = (
+    "plan_s0_rate0",
+    "plan_s0_rate1",
+    "plan_s0_rate2",
+    "plan_s0_volume",
+    "plan_marketing_share",
+)
 ERROR, WARNING = 1, 2  # streamlit.proto.Alert_pb2.Alert.Format
 STATUS = ForwardMsg.ScriptFinishedStatus
 EARLY = STATUS.Value("FINISHED_EARLY_FOR_RERUN")
@@ -842,7 +849,7 @@ def main() -> int:
     if args.sessions is None:
         args.sessions = 5 if args.rooms else 20
     if args.rooms and not 1 <= args.sessions <= len(ROOM_KEYS):
-        parser.error(f"--sessions: 1 to {len(ROOM_KEYS)} per room (one rate slider each)")
+        parser.error(f"--sessions: 1 to {len(ROOM_KEYS)} per room (one slider each)")
 
     if args.rooms:
         layout = [

@@ -261,7 +261,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep each run's cluster folder")
     args = parser.parse_args()
     if not 1 <= args.sessions <= len(load.ROOM_KEYS):
-        parser.error(f"--sessions: 1 to {len(load.ROOM_KEYS)} per room (one rate slider each)")
+        parser.error(f"--sessions: 1 to {len(load.ROOM_KEYS)} per room (one slider each)")
     results, all_ok = {}, True
     for n in [int(x) for x in args.replicas.split(",")]:
         print(f"running {n} replica(s)...", file=sys.stderr)

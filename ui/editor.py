@@ -8,7 +8,7 @@ survive untouched until someone changes them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ DEFAULT_NEGBIN_CV = 0.25
 SYNCED = "plan_synced_rev"
 REPORTED = "plan_reported"  # each widget's value as the browser reported it on the last run
 SENT = "plan_sent"  # each widget's value as the server last wrote it (sync_widgets)
+_SEEN = "plan_seen"  # this run's report, until the run settles
 
 
 @dataclass(frozen=True)
@@ -114,18 +115,21 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
 
 
 def moved(scenario: Scenario) -> set[str]:
-    """The widgets the leader moved since the last run.
+    """The widgets the leader moved since the last settled run.
 
     A browser reports every widget's value on each run, and may report a value from before the
     screen showed another leader's move (its request crossed the update on the way). So a move
     is a value that differs from the one this browser reported last time and from the one the
     server last wrote into the widget; comparing with the scenario instead would take a stale
     value for a move and undo the other leader's change.
+
+    This run's report counts as "last time" only once the run settles (settle()): a run that a
+    newer move interrupts before saving leaves its move to be read again by the next run.
     """
     before = st.session_state.get(REPORTED, {})
     sent = st.session_state.get(SENT, {})
     now = {b.key: st.session_state[b.key] for b in bindings(scenario) if b.key in st.session_state}
-    st.session_state[REPORTED] = now
+    st.session_state[_SEEN] = now
     return {
         key
         for key, value in now.items()
@@ -133,11 +137,14 @@ def moved(scenario: Scenario) -> set[str]:
     }
 
 
-def accept(keys: set[str]) -> None:
-    """The moves were taken: the widgets now hold what the server knows them to hold."""
-    reported, sent = st.session_state.get(REPORTED, {}), st.session_state.setdefault(SENT, {})
-    for key in keys:
-        sent[key] = reported[key]
+def settle(taken: Iterable[str] = ()) -> None:
+    """This run's report becomes the one the next run compares with; the moves in `taken` were
+    saved, so their widgets hold what the server knows them to hold."""
+    now = st.session_state.get(_SEEN, {})
+    sent = st.session_state.setdefault(SENT, {})
+    for key in taken:
+        sent[key] = now[key]
+    st.session_state[REPORTED] = dict(now)
 
 
 _UNSAVED = object()
@@ -146,7 +153,8 @@ _UNSAVED = object()
 def keep_unsaved(keys: set[str]) -> None:
     """A move that could not be saved (an invalid value) stays a move on the next run, so its
     error stays on screen until it is fixed."""
-    reported = st.session_state.get(REPORTED, {})
+    settle()
+    reported = st.session_state[REPORTED]
     for key in keys:
         reported[key] = _UNSAVED
 

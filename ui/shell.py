@@ -11,6 +11,7 @@ Session state names (documented in docs/app.md):
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -25,7 +26,9 @@ from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = ROOT / "examples" / "seed-sla.json"
 PAGES_DIR = ROOT / "pages"
-PAINT_PAUSE_S = 0.12
+# The pause after the Plan page's headline (let_browser_paint); PACT_PAINT_PAUSE_MS overrides it
+# for bench/core.py's comparison of pauses.
+PAINT_PAUSE_S = float(os.environ.get("PACT_PAINT_PAUSE_MS", "120")) / 1000
 
 # Static CSS only (no user data): large headline numbers for a projector.
 _PRESENTATION_CSS = """

@@ -77,3 +77,34 @@ def test_same_slider_the_later_move_wins_and_can_be_put_back() -> None:
     assert not sam.warning
     history = [(v.author, [c.after for c in v.changes or ()]) for v in store.versions(sid)]
     assert history[-3:] == [("Maya", [0.71]), ("Sam", [0.9]), ("Sam", [0.71])]  # nothing lost
+
+
+def test_a_move_cut_short_before_its_save_is_saved_by_the_next_run(monkeypatch) -> None:
+    """A newer request can interrupt the run that read a move before it saved it (a leader moving
+    two sliders quickly); the next run reports the same value, and the move must still land."""
+    import streamlit as st
+
+    import ui.results
+
+    at = run_page()
+    at.slider(key="plan_s0_rate0").set_value(62).run()  # the first save makes the room
+    sid = at.query_params["scenario"]
+    sid = sid[0] if isinstance(sid, list) else sid
+    store = _open(default_url())
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.62
+
+    real, cut = ui.results.headline_numbers, []
+
+    def cut_once(*args, **kwargs):
+        if not cut:
+            cut.append(True)
+            st.stop()  # the run ends here: after reading the move, before saving it
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.results, "headline_numbers", cut_once)
+    at.slider(key="plan_s0_rate0").set_value(66).run()
+    assert cut, "the run was not cut short"
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.62  # not saved yet
+    at.run()  # the next run: the browser reports the same 66%
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.66
+    assert at.slider(key="plan_s0_rate0").value == 66

@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 HERE = Path(__file__).parent
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
-from sim.models import load_scenario, parse_scenario  # noqa: E402
-from sim.review import actuals_from_csv  # noqa: E402
+from sim.models import load_scenario, parse_scenario
+from sim.review import actuals_from_csv
 
 COMMITS = {3: "7dc5a1e", 4: "8553b1a"}
 
@@ -36,13 +36,18 @@ COMMITS = {3: "7dc5a1e", 4: "8553b1a"}
 def old_store(commit: str) -> Any:
     """sim/store.py as it was at `commit`, imported inside the sim package."""
     source = subprocess.run(
-        ["git", "show", f"{commit}:sim/store.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "show", f"{commit}:sim/store.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     folder = Path(tempfile.mkdtemp())
     path = folder / f"store_{commit}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(f"sim.store_{commit}", path)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     module.__package__ = "sim"
     sys.modules[spec.name] = module
@@ -96,7 +101,7 @@ def main() -> None:
         for extra in ("-wal", "-shm"):
             Path(f"{db}{extra}").unlink(missing_ok=True)
         if not pg:
-            print("PACT_TEST_POSTGRES_URL unset: no PostgreSQL dumps made", file=sys.stderr)
+            print("PACT_TEST_POSTGRES_URL unset: no PostgreSQL dumps made", file=sys.stderr)  # noqa: T201
             continue
         admin = create_engine(pg, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         name = f"pact_legacy_{uuid.uuid4().hex[:8]}"
