@@ -11,6 +11,9 @@ How a source is drawn (docs/engine.md has the derivation):
   (common random numbers): moving a slider moves every trial's outcome the same way.
 Sources too large to tabulate are drawn directly: volume by inverse CDF, uncertain rates by
 the Beta inverse CDF, then a binomial draw.
+A scenario's team (sim/team.py) changes a source through one `Drive`: the SDRs' volume law
+replaces the typed first-stage volume, and AE overload adds one exact transition before the
+last step. Without a team every source is drawn exactly as before.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from scipy import special, stats
 
 from .models import OWNERS, DealSize, Owner, Scenario, ScenarioError, Source, Volume
+from .team import Drive, drives
 
 DEFAULT_TRIALS = 50_000
 MIN_TRIALS = 100
@@ -113,24 +117,82 @@ def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray
     return _trim(pmf[low:] @ _transition_rows(alpha, beta, low, len(pmf)))
 
 
+_BINOMIAL: dict[float, np.ndarray] = {}
+
+
+def _binomial_rows(p: float, low: int, size: int) -> np.ndarray:
+    """Rows low..size-1 of the Binomial(k, p) transition matrix, kept per p like the
+    Beta-binomial ones."""
+    t = _BINOMIAL.get(p)
+    if (t is None or len(t) < size) and size * size <= _CACHED_CELLS:
+        grow = size if t is None else max(size, 2 * len(t))
+        k = np.arange(min(grow, math.isqrt(_CACHED_CELLS)))
+        t = stats.binom.pmf(k[None, :], k[:, None], p)
+        if len(_BINOMIAL) >= _TRANSITIONS_KEPT:
+            _BINOMIAL.pop(next(iter(_BINOMIAL)))
+        _BINOMIAL[p] = t
+    if t is not None and len(t) >= size:
+        return t[low:size, :size]
+    k = np.arange(size)
+    return np.asarray(stats.binom.pmf(k[None, :], k[low:, None], p))
+
+
+def binomial_step(pmf: np.ndarray, p: float) -> np.ndarray:
+    """Law of the count after one known step: k leads -> Binomial(k, p)."""
+    low = _low_end(pmf)
+    return _trim(pmf[low:] @ _binomial_rows(p, low, len(pmf)))
+
+
+def overload_step(pmf: np.ndarray, capacity: int, factor: float) -> np.ndarray:
+    """Law of the opportunities worked at the full win rate when the AEs carry `capacity`:
+    k -> min(k, C) + Bin(max(k - C, 0), f). Bin(min(k, C), p) + Bin(k - C, p * f) has the law of
+    Bin(that count, p), so the step's own rate then applies as usual."""
+    if len(pmf) <= capacity + 1:
+        return pmf
+    excess = pmf[capacity:].copy()  # excess[m] = P(k = C + m)
+    out = np.zeros(len(pmf))
+    out[:capacity] = pmf[:capacity]
+    out[capacity:] = excess @ _binomial_rows(factor, 0, len(excess))
+    return out
+
+
 @lru_cache(maxsize=512)
-def _source_pmf_cached(source_json: str, max_cells: int) -> np.ndarray | None:
+def _source_pmf_cached(source_json: str, max_cells: int, drive: Drive | None) -> np.ndarray | None:
     source = Source.model_validate_json(source_json)
-    known = math.prod(r.mean for r in source.rates if not r.uncertain)
-    pmf = _trim(folded_pmf(source.volume, known))
+    cap = drive.ae_capacity if drive is not None and drive.overloads else None
+    before = source.rates[:-1] if cap is not None else source.rates  # commute with thinning
+    known = math.prod(r.mean for r in before if not r.uncertain)
+    if drive is not None and drive.volume is not None:
+        pmf = _trim(drive.volume.pmf(known))
+    else:
+        pmf = _trim(folded_pmf(source.volume, known))
     cells = 0
-    for rate in (r for r in source.rates if r.uncertain):
+    for rate in (r for r in before if r.uncertain):
         cells += step_cells(pmf)
         if cells > max_cells:
             return None
         pmf = beta_binomial_step(pmf, rate.alpha, rate.beta)
+    if cap is not None and drive is not None:
+        last = source.rates[-1]
+        cells += 2 * step_cells(pmf)
+        if cells > max_cells:
+            return None
+        pmf = _trim(overload_step(pmf, cap, drive.ae_factor))
+        if last.uncertain:
+            pmf = beta_binomial_step(pmf, last.alpha, last.beta)
+        else:
+            pmf = binomial_step(pmf, last.mean)
     pmf.flags.writeable = False
     return pmf
 
 
-def source_pmf(source: Source, max_cells: int = TABLE_CELLS) -> np.ndarray | None:
-    """Exact law of a source's wins as a pmf on 0..K, or None if too large to tabulate."""
-    return _source_pmf_cached(source.model_dump_json(), max_cells)
+def source_pmf(
+    source: Source, max_cells: int = TABLE_CELLS, *, drive: Drive | None = None
+) -> np.ndarray | None:
+    """Exact law of a source's wins as a pmf on 0..K, or None if too large to tabulate.
+
+    `drive` is what the scenario's team changes in this source (sim.team.drives)."""
+    return _source_pmf_cached(source.model_dump_json(), max_cells, drive)
 
 
 def _inverse_cdf(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -139,35 +201,70 @@ def _inverse_cdf(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, u, side="right"), len(pmf) - 1)
 
 
-def _draw_direct(source: Source, gen: np.random.Generator, trials: int) -> np.ndarray:
+def _draw_direct(
+    source: Source, gen: np.random.Generator, trials: int, drive: Drive | None = None
+) -> np.ndarray:
     """Wins for a source too large to tabulate: volume and rates by inverse CDF, then binomial."""
     law = volume_law(source.volume)
     u = gen.random(trials)
-    if source.volume.dist == "fixed":
+    if drive is not None and drive.volume is not None:
+        volume = drive.volume.draw(u, gen)
+    elif source.volume.dist == "fixed":
         volume = np.full(trials, int(source.volume.mean))
     else:
         low = int(law.ppf(TAIL))
         support = np.arange(low, int(law.isf(TAIL)) + 2)
         volume = low + _inverse_cdf(law.pmf(support), u)
-    p = np.ones(trials)
-    for rate in source.rates:
-        p *= (
-            special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
-            if rate.uncertain
-            else rate.mean
-        )
-    return gen.binomial(volume, p)
+    drawn = [
+        special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
+        if rate.uncertain
+        else rate.mean
+        for rate in source.rates
+    ]
+    if drive is None or not drive.overloads:
+        p = np.ones(trials)
+        for r in drawn:
+            p *= r
+        return gen.binomial(volume, p)
+    assert drive.ae_capacity is not None
+    before = np.ones(trials)
+    for r in drawn[:-1]:
+        before *= r
+    opportunities = gen.binomial(volume, before)
+    worked = np.minimum(opportunities, drive.ae_capacity) + gen.binomial(
+        np.maximum(opportunities - drive.ae_capacity, 0), drive.ae_factor
+    )
+    return gen.binomial(worked, drawn[-1])
 
 
 def draw_source_wins(
-    source: Source, rng: np.random.Generator | int, trials: int, max_cells: int = TABLE_CELLS
+    source: Source,
+    rng: np.random.Generator | int,
+    trials: int,
+    max_cells: int = TABLE_CELLS,
+    *,
+    drive: Drive | None = None,
 ) -> np.ndarray:
     """Wins of one source in each trial (int64 array of length `trials`)."""
     gen = np.random.default_rng(rng)
-    pmf = source_pmf(source, max_cells)
+    pmf = source_pmf(source, max_cells, drive=drive)
     if pmf is None:
-        return _draw_direct(source, gen, trials)
+        return _draw_direct(source, gen, trials, drive)
     return _inverse_cdf(pmf, gen.random(trials))
+
+
+def expected_counts(source: Source, drive: Drive | None = None) -> list[float]:
+    """Expected count at every stage; with a team, from the SDRs' volume and the exact law of
+    the wins (AE overload lowers the last stage)."""
+    if drive is None:
+        return source.expected_counts()
+    first = drive.volume.mean if drive.volume is not None else source.volume.mean
+    counts = [first]
+    for rate in source.rates:
+        counts.append(counts[-1] * rate.mean)
+    if drive.overloads and (pmf := source_pmf(source, drive=drive)) is not None:
+        counts[-1] = float(np.arange(len(pmf)) @ pmf)
+    return counts
 
 
 def draw_bookings(wins: np.ndarray, deal: DealSize, rng: np.random.Generator | int) -> np.ndarray:
@@ -307,8 +404,9 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
     """Draw the scenario's quarter `trials` times; same scenario and seed give the same result."""
     trials, seed = check_trials(trials), check_seed(seed)
     streams = np.random.default_rng(seed).spawn(2 + len(scenario.sources))
+    driven = drives(scenario)
     wins = [
-        draw_source_wins(source, streams[2 + i], trials)
+        draw_source_wins(source, streams[2 + i], trials, drive=driven.get(source.name))
         for i, source in enumerate(scenario.sources)
     ]
     owner_wins = {
@@ -332,7 +430,7 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
             name=s.name,
             owner=s.owner,
             stages=tuple(s.stages),
-            expected=tuple(s.expected_counts()),
+            expected=tuple(expected_counts(s, driven.get(s.name))),
             wins=Outcome.of(w, math.inf),
         )
         for s, w in zip(scenario.sources, wins, strict=True)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy import stats
 
 from .sla import SLA
+from .team import Team
 
 Owner = Literal["marketing", "sales"]
 OWNERS: tuple[Owner, Owner] = ("marketing", "sales")
@@ -179,6 +180,10 @@ class Scenario(_Frozen):
     sla: SLA | None = Field(
         default=None, description="Optional: the SLA's terms (MQL and SQL definitions, follow-up)"
     )
+    team: Team | None = Field(
+        default=None,
+        description="Optional: the SDRs and AEs behind the plan (capacity, hires, attrition)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -190,6 +195,14 @@ class Scenario(_Frozen):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ValueError(f"sources[{i}].name: duplicate source name {name!r}")
+        if self.team is not None and self.team.source is not None:
+            sales = [s.name for s in self.sources if s.owner == "sales"]
+            if self.team.source not in sales:
+                listed = ", ".join(sales) if sales else "none in this scenario"
+                raise ValueError(
+                    f"team.source: {self.team.source!r} is not a sales source (sales sources: "
+                    f"{listed})"
+                )
         return self
 
     def share(self, owner: Owner) -> float:

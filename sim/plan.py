@@ -5,19 +5,37 @@ committed first-stage volume) and the smallest whole total volume is found that 
 owner's share of the target in expectation, and with a chosen probability. Probabilities come
 from the exact law of the owner's outcome (engine.source_pmf), so the answer has no Monte
 Carlo noise; sources too large to tabulate fall back to a fixed-seed simulation.
+
+With a team (sim/team.py) the chances use what the SDRs book and AE overload; the volume
+back-solve keeps AE overload and asks what volume is needed whoever books it; and sales' answer
+is also given in people: the SDRs to add on the quarter's first day, or the weeks earlier the
+planned hires must start (`people_needed`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, source_pmf
+from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, expected_counts, source_pmf
 from .models import MAX_VOLUME, OWNERS, Owner, Scenario, ScenarioError, Source
+from .team import (
+    MAX_EXTRA_SDRS,
+    MAX_WEEKS_EARLIER,
+    Drive,
+    Member,
+    drives,
+    quarter_start,
+    sdr_source,
+)
+
+Drives = Mapping[str, Drive]
 
 DEFAULT_CONFIDENCE = 0.8
 FALLBACK_TRIALS = 20_000
@@ -53,15 +71,18 @@ def _with_mean(source: Source, mean: float) -> Any:
     return source.volume.model_copy(update={"mean": mean})
 
 
-def owner_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
-    """P(these sources together reach `target`) in the scenario's metric."""
+def owner_hit_probability(
+    scenario: Scenario, sources: list[Source], target: float, drives: Drives | None = None
+) -> float:
+    """P(these sources together reach `target`) in the scenario's metric; `drives` is what the
+    team changes per source name (none: the sources as typed)."""
     if target <= HIT_TOLERANCE:
         return 1.0
     law = np.ones(1)
     for source in sources:
-        pmf = source_pmf(source)
+        pmf = source_pmf(source, drive=(drives or {}).get(source.name))
         if pmf is None:
-            return _simulated_hit_probability(scenario, sources, target)
+            return _simulated_hit_probability(scenario, sources, target, drives)
         law = np.convolve(law, pmf)
     wins = np.arange(len(law))
     if scenario.metric == "customers":
@@ -76,11 +97,15 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
     return float(law @ sf)
 
 
-def _simulated_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
+def _simulated_hit_probability(
+    scenario: Scenario, sources: list[Source], target: float, drives: Drives | None = None
+) -> float:
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
     wins = np.zeros(FALLBACK_TRIALS, dtype=np.int64)
     for source, gen in zip(sources, streams[1:], strict=True):
-        wins += draw_source_wins(source, gen, FALLBACK_TRIALS)
+        wins += draw_source_wins(
+            source, gen, FALLBACK_TRIALS, drive=(drives or {}).get(source.name)
+        )
     if scenario.deal_size is None or scenario.metric == "customers":
         return float(np.mean(wins >= target - HIT_TOLERANCE))
     bookings = draw_bookings(wins, scenario.deal_size, streams[0])
@@ -124,6 +149,48 @@ class SourcePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class PeopleNeeded:
+    """Sales' answer in people when SDRs book its volume."""
+
+    p_hit: float  # sales' chance with the team as planned
+    confidence: float
+    extra_sdrs: int | None  # SDRs starting on the quarter's first day; None: more than the cap
+    weeks_earlier: int | None  # how much earlier every planned hire must start; None: no hires
+    # or not enough even a year earlier
+    hires: int  # people in the planned hires (SDRs starting on or after the quarter's first day)
+    ramp_weeks: float  # the added SDRs' ramp and pace: those of the latest SDR cohort
+    productivity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "p_hit": self.p_hit,
+            "confidence": self.confidence,
+            "extra_sdrs": self.extra_sdrs,
+            "weeks_earlier": self.weeks_earlier,
+            "hires": self.hires,
+            "ramp_weeks": self.ramp_weeks,
+            "productivity": self.productivity,
+        }
+
+    def sentence(self, stage: str = "lead") -> str:
+        """What it takes, in people, in one sentence."""
+        sure = f"{self.confidence:.0%} sure"
+        if self.extra_sdrs == 0:
+            return f"The team as planned is already {sure} of sales' share."
+        ramp = f"{self.ramp_weeks:g} weeks' ramp, {self.productivity:g} {stage}s a week"
+        parts = []
+        if self.extra_sdrs is None:
+            parts.append(f"even {MAX_EXTRA_SDRS:,} more SDRs would not make sales {sure}")
+        else:
+            n = self.extra_sdrs
+            parts.append(f"{n} more SDR{'s' * (n != 1)} from the quarter's first day ({ramp})")
+        if self.weeks_earlier is not None:
+            w = self.weeks_earlier
+            parts.append(f"the planned hires starting {w} week{'s' * (w != 1)} earlier")
+        return f"To be {sure} of sales' share: " + ", or ".join(parts) + "."
+
+
+@dataclass(frozen=True, slots=True)
 class OwnerPlan:
     owner: Owner
     share: float
@@ -135,6 +202,7 @@ class OwnerPlan:
     needed_volume_expected: int | None
     needed_volume_at_confidence: int | None
     note: str
+    people: PeopleNeeded | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +215,7 @@ class OwnerPlan:
             "needed_volume_expected": self.needed_volume_expected,
             "needed_volume_at_confidence": self.needed_volume_at_confidence,
             "note": self.note,
+            "people_needed": None if self.people is None else self.people.to_dict(),
         }
 
 
@@ -181,7 +250,29 @@ def _per_win_value(scenario: Scenario) -> float:
     return 1.0
 
 
-def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
+def _expected_outcome(scenario: Scenario, sources: list[Source], drives: Drives | None) -> float:
+    """Expected outcome of these sources (exact laws where the team changes a source)."""
+    return _per_win_value(scenario) * sum(
+        expected_counts(s, (drives or {}).get(s.name))[-1] for s in sources
+    )
+
+
+def _smallest(ok: Callable[[int], bool], start: int, limit: int, low: int = 0) -> int | None:
+    """Smallest whole x in (low, limit] with ok(x), for ok monotone and not ok(low)."""
+    high = max(low + 1, start)
+    while not ok(high):
+        if high >= limit:
+            return None
+        low, high = high, min(high * 2, limit)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if ok(mid) else (mid, high)
+    return high
+
+
+def volume_for_expectation(
+    scenario: Scenario, owner: Owner, drives: Drives | None = None
+) -> int | None:
     """Smallest whole first-stage volume whose expected outcome reaches the owner's share."""
     sources = scenario.owner_sources(owner)
     target = scenario.owner_target(owner)
@@ -195,10 +286,22 @@ def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
     if per_unit <= 0:
         return None
     needed = math.ceil(target / per_unit - 1e-9)
-    return needed if needed <= MAX_VOLUME * len(sources) else None
+    limit = MAX_VOLUME * len(sources)
+    if any(s.name in (drives or {}) for s in sources):  # AE overload: not linear in volume
+        return _smallest(  # overload only lowers the outcome: below `needed` none reaches it
+            lambda v: (
+                _expected_outcome(scenario, scale_sources(sources, v), drives) >= target - 1e-9
+            ),
+            needed,
+            limit,
+            low=needed - 1,
+        )
+    return needed if needed <= limit else None
 
 
-def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -> int | None:
+def volume_for_confidence(
+    scenario: Scenario, owner: Owner, confidence: float, drives: Drives | None = None
+) -> int | None:
     """Smallest whole first-stage volume with P(owner reaches its share) >= confidence."""
     confidence = check_confidence(confidence)
     sources = scenario.owner_sources(owner)
@@ -209,20 +312,84 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
         return None
 
     def ok(total: int) -> bool:
-        p = owner_hit_probability(scenario, scale_sources(sources, total), target)
+        p = owner_hit_probability(scenario, scale_sources(sources, total), target, drives)
         return p >= confidence - 1e-12  # a tie within rounding counts as reached
 
-    limit = MAX_VOLUME * len(sources)
-    high = max(1, volume_for_expectation(scenario, owner) or 1)
-    while not ok(high):
-        if high >= limit:
-            return None
-        high = min(high * 2, limit)
-    low = 0  # invariant: not ok(low) (target > 0 needs at least one lead), ok(high)
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if ok(mid) else (mid, high)
-    return high
+    start = volume_for_expectation(scenario, owner, drives) or 1
+    return _smallest(ok, start, MAX_VOLUME * len(sources))
+
+
+def _sales_chance(scenario: Scenario) -> float:
+    sources = scenario.owner_sources("sales")
+    return owner_hit_probability(
+        scenario, sources, scenario.owner_target("sales"), drives(scenario)
+    )
+
+
+def _with_members(scenario: Scenario, members: list[Member]) -> Scenario:
+    assert scenario.team is not None
+    team = scenario.team.model_copy(update={"members": members})
+    return scenario.model_copy(update={"team": team})
+
+
+def people_needed(scenario: Scenario, confidence: float) -> PeopleNeeded | None:
+    """Sales' share in people: SDRs to add on the quarter's first day (like the latest SDR
+    cohort), or the weeks earlier the planned hires must start. None unless SDRs book a source.
+    """
+    confidence = check_confidence(confidence)
+    team = scenario.team
+    if team is None or sdr_source(scenario) is None:
+        return None
+    sdrs = team.of_role("sdr")
+    latest = max(sdrs, key=lambda m: m.start_date)
+    first = quarter_start(scenario.quarter)
+    members = list(team.members)
+    p_now = _sales_chance(scenario)
+
+    def sure(candidate: Scenario) -> bool:
+        return _sales_chance(candidate) >= confidence - 1e-12
+
+    def extra(k: int) -> Scenario:
+        name = "Extra SDRs"
+        while any(m.name == name for m in members):
+            name += "+"
+        added = Member(
+            name=name,
+            role="sdr",
+            people=min(k, 1000),
+            start=first.isoformat(),
+            ramp_weeks=latest.ramp_weeks,
+            productivity=latest.productivity,
+        )
+        return _with_members(scenario, [*members, added])
+
+    reached = p_now >= confidence - 1e-12
+    extra_sdrs = 0 if reached else _smallest(lambda k: sure(extra(k)), 1, MAX_EXTRA_SDRS)
+    hires = [i for i, m in enumerate(members) if m.role == "sdr" and m.start_date >= first]
+
+    def earlier(weeks: int) -> Scenario:
+        moved = [
+            m.model_copy(update={"start": (m.start_date - timedelta(weeks=weeks)).isoformat()})
+            if i in hires
+            else m
+            for i, m in enumerate(members)
+        ]
+        return _with_members(scenario, moved)
+
+    weeks_earlier: int | None = None
+    if reached:
+        weeks_earlier = 0
+    elif hires and sure(earlier(MAX_WEEKS_EARLIER)):
+        weeks_earlier = _smallest(lambda w: sure(earlier(w)), 1, MAX_WEEKS_EARLIER)
+    return PeopleNeeded(
+        p_hit=p_now,
+        confidence=confidence,
+        extra_sdrs=extra_sdrs,
+        weeks_earlier=weeks_earlier,
+        hires=sum(members[i].people for i in hires),
+        ramp_weeks=latest.ramp_weeks,
+        productivity=latest.productivity,
+    )
 
 
 def _owner_note(owner: Owner, sources: list[Source], needed_conf: int | None, target: float) -> str:
@@ -242,11 +409,13 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
     confidence = check_confidence(confidence)
     owners: dict[Owner, OwnerPlan] = {}
     source_plans: dict[str, SourcePlan] = {}
+    driven = drives(scenario)  # what the team books and carries: the chances
+    typed = drives(scenario, sdr_volume=False)  # the volume back-solve keeps only AE load
     for owner in OWNERS:
         sources = scenario.owner_sources(owner)
         target = scenario.owner_target(owner)
-        need_exp = volume_for_expectation(scenario, owner)
-        need_conf = volume_for_confidence(scenario, owner, confidence)
+        need_exp = volume_for_expectation(scenario, owner, typed)
+        need_conf = volume_for_confidence(scenario, owner, confidence, typed)
         stage_names = {s.stages[0] for s in sources}
         owners[owner] = OwnerPlan(
             owner=owner,
@@ -254,14 +423,14 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
             target=target,
             first_stage=stage_names.pop() if len(stage_names) == 1 else None,
             committed_volume=sum(s.volume.mean for s in sources),
-            expected_outcome=_per_win_value(scenario)
-            * sum(s.expected_counts()[-1] for s in sources),
-            p_hit=owner_hit_probability(scenario, sources, target)
+            expected_outcome=_expected_outcome(scenario, sources, driven),
+            p_hit=owner_hit_probability(scenario, sources, target, driven)
             if sources
             else float(target <= 0),
             needed_volume_expected=need_exp,
             needed_volume_at_confidence=need_conf,
             note=_owner_note(owner, sources, need_conf, target),
+            people=people_needed(scenario, confidence) if owner == "sales" else None,
         )
         weights = _weights(sources) if sources else []
         for source, w in zip(sources, weights, strict=True):

@@ -1,0 +1,842 @@
+"""The team: SDRs who book sales' first-stage volume, AEs who work the opportunities.
+
+Stored under the scenario's optional `team` key (a schema v1 file without it means what it
+meant before). The math (docs/team.md has the derivation):
+- A member's work in week t of the quarter is weighted by a linear ramp r(x) = min(x / R, 1),
+  x the weeks since their start; a person leaves at a constant hazard from the annual attrition
+  share (h = -ln(1 - a) / 52 per week), from their start or the quarter's first day.
+- Sales-sourced volume given the team is Poisson(pace x sum over SDRs of productivity x
+  ramp-weighted weeks worked). Who leaves and when is random per person; the pace multiplier
+  (mean 1, CV `sdr_pace_cv`) and the attrition share (Beta, when measured on `n` people) are
+  drawn once per quarter and shared by every SDR, like a stage rate. The law of the volume is a
+  mixture of Poissons, computed here on a grid (`VolumeMix`); the engine thins it by the
+  source's rates like any first-stage volume.
+- AE load: opportunities beyond what the AEs carry win at `ae_overload_win_factor` times the
+  rate (k opportunities -> min(k, C) + Bin(max(k - C, 0), f) worked at the full rate; the
+  engine's `overload_step`).
+- Follow-up: the touches the SLA's terms owe for the committed MQLs against what the SDRs can
+  make, for the quarter as one period (the MQLs are spread evenly over its weeks).
+Without weekly volumes in the scenario the quarter is one period of `QUARTER_WEEKS` weeks; the
+weekly series here (`by_week`) are what a weekly engine would take.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special, stats
+
+if TYPE_CHECKING:
+    from .models import Scenario, Source
+
+QUARTER_WEEKS = 13
+WEEKS_PER_YEAR = 52
+BUSINESS_HOURS_PER_WEEK = 40  # Monday to Friday, 8 hours (as sim.compliance counts them)
+ATTRITION_NODES = 8  # equal-probability strata of an uncertain attrition share
+MIX_NODES = 256  # most Poisson means in a volume law (more are merged on a grid)
+LAW_GRID = 2048  # grid points for the law of the SDRs' ramp-weighted work
+SUBSTEPS = 56  # quadrature points per week for expected headcount (8 per day)
+TAIL = 1e-13
+MAX_MEMBERS = 200
+MAX_PEOPLE = 1000
+MAX_EXTRA_SDRS = 1000
+MAX_WEEKS_EARLIER = 52
+
+Role = Literal["sdr", "ae"]
+ROLE_NAMES: dict[str, str] = {"sdr": "SDR", "ae": "AE"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Attrition(_Frozen):
+    """Share of the people in a role who leave per year: known, or Beta(mean*n, (1-mean)*n)."""
+
+    mean: Annotated[float, Field(ge=0, lt=1, description="Share leaving per year")]
+    n: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
+        default=None,
+        description="Evidence: people observed over a year (7 of 20 left: mean 0.35, n 20). "
+        "Omit when known; SDR attrition with n is drawn once per simulated quarter.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Attrition:
+        if self.n is not None and not 0 < self.mean < 1:
+            raise ValueError(
+                "mean: an uncertain attrition (with n) must be strictly between 0 and 1"
+            )
+        return self
+
+    def shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """(annual shares, weights): the mean, or the conditional means of equal-probability
+        strata of the Beta (they keep its mean exactly)."""
+        if self.n is None:
+            return np.array([self.mean]), np.array([1.0])
+        a, b = self.mean * self.n, (1 - self.mean) * self.n
+        edges = special.betaincinv(a, b, np.linspace(0, 1, ATTRITION_NODES + 1))
+        upper = special.betainc(a + 1, b, edges)  # E[X; X < x] / mean
+        means = self.mean * np.diff(upper) * ATTRITION_NODES
+        return means, np.full(ATTRITION_NODES, 1 / ATTRITION_NODES)
+
+    def interval(self, level: float = 0.8) -> tuple[float, float]:
+        if self.n is None:
+            return (self.mean, self.mean)
+        lo, hi = stats.beta(self.mean * self.n, (1 - self.mean) * self.n).ppf(
+            [(1 - level) / 2, (1 + level) / 2]
+        )
+        return (float(lo), float(hi))
+
+
+def hazard(annual_share: float | np.ndarray) -> Any:
+    """Weekly leaving hazard whose one-year survival is 1 - annual share."""
+    return -np.log1p(-np.asarray(annual_share, dtype=float)) / WEEKS_PER_YEAR
+
+
+class Member(_Frozen):
+    """One person or a cohort of people who start on the same day."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    role: Role = Field(description="sdr: books sales' first-stage volume; ae: works opportunities")
+    people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
+    start: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+    ramp_weeks: Annotated[float, Field(ge=0, le=104)] = Field(
+        default=0, description="Weeks from start to full productivity (linear ramp)"
+    )
+    productivity: Annotated[float, Field(gt=0, le=100_000)] = Field(
+        description="Ramped: SDRs, first-stage leads per week each; AEs, opportunities "
+        "each can carry per quarter"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Member:
+        try:
+            day = date.fromisoformat(self.start)
+        except ValueError:
+            raise ValueError(f"start: not a date (got {self.start!r})") from None
+        if not date(1990, 1, 1) <= day <= date(2100, 12, 31):
+            raise ValueError(f"start: must be between 1990 and 2100 (got {self.start})")
+        return self
+
+    @property
+    def start_date(self) -> date:
+        return date.fromisoformat(self.start)
+
+
+class Team(_Frozen):
+    """The people behind sales' number and marketing's follow-up (optional `team` key)."""
+
+    members: Annotated[list[Member], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
+    source: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+        default=None,
+        description="The sales source whose first-stage volume the SDRs book "
+        "(default: the first sales source)",
+    )
+    sdr_pace_cv: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0,
+        description="Uncertainty of the SDRs' pace this quarter: coefficient of variation of "
+        "a multiplier (mean 1) shared by every SDR, drawn once per quarter; 0 = known",
+    )
+    sdr_attrition: Attrition | None = None
+    ae_attrition: Attrition | None = None
+    ae_overload_win_factor: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=1,
+        description="Win rate of opportunities beyond what the AEs can carry, as a share of "
+        "the normal win rate; 1 = no effect",
+    )
+    follow_up_touches: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
+        default=None,
+        description="Follow-up touches one ramped SDR can make on MQLs per week "
+        "(calls, emails); omit to skip the follow-up check",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Team:
+        names = [m.name for m in self.members]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"members[{i}].name: duplicate name {name!r}")
+        return self
+
+    def of_role(self, role: Role) -> list[Member]:
+        return [m for m in self.members if m.role == role]
+
+
+# ---- time -------------------------------------------------------------------------------------
+
+
+def quarter_start(quarter: str) -> date:
+    """'2027-Q1' -> 2027-01-01."""
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return date(year, 3 * (q - 1) + 1, 1)
+
+
+def quarter_weeks(scenario: Scenario) -> int:
+    """Weeks in the scenario's quarter (one period of 13 weeks until the scenario has weeks)."""
+    return QUARTER_WEEKS
+
+
+def week_starts(scenario: Scenario) -> list[date]:
+    first = quarter_start(scenario.quarter)
+    return [first + timedelta(weeks=w) for w in range(quarter_weeks(scenario))]
+
+
+def start_week(member: Member, quarter: str) -> float:
+    """The member's start in weeks from the quarter's first day (negative: before it)."""
+    return (member.start_date - quarter_start(quarter)).days / 7
+
+
+def ramp_integral(x: Any, ramp: float) -> Any:
+    """G(x) = integral of the ramp r(u) = min(u / R, 1) from 0 to x (0 for x <= 0)."""
+    x = np.maximum(np.asarray(x, dtype=float), 0.0)
+    if ramp <= 0:
+        return x
+    return np.where(x <= ramp, x * x / (2 * ramp), x - ramp / 2)
+
+
+def _presence(member: Member, s: float, h: float, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(on the team, ramp-weighted) for one person at times t: expected under attrition."""
+    t0 = max(s, 0.0)
+    on = (t >= s).astype(float) * np.exp(-h * np.maximum(t - t0, 0.0))
+    ramp = member.ramp_weeks
+    x = t - s
+    r = np.ones_like(t) if ramp <= 0 else np.clip(x / ramp, 0.0, 1.0)
+    return on, on * r
+
+
+def by_week(
+    members: list[Member], quarter: str, weeks: int, attrition: Attrition | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected people on the team and ramp-weighted people, per week (averaged over the week)."""
+    h = float(hazard(attrition.mean)) if attrition is not None else 0.0
+    t = (np.arange(weeks * SUBSTEPS) + 0.5) / SUBSTEPS
+    people = np.zeros(weeks)
+    ramped = np.zeros(weeks)
+    for m in members:
+        on, weighted = _presence(m, start_week(m, quarter), h, t)
+        people += m.people * on.reshape(weeks, SUBSTEPS).mean(axis=1)
+        ramped += m.people * weighted.reshape(weeks, SUBSTEPS).mean(axis=1)
+    return people, ramped
+
+
+# ---- the law of sales-sourced volume ------------------------------------------------------------
+
+
+def _person_work(member: Member, s: float, h: float, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ramp-weighted weeks one person works in the quarter: (values, probabilities).
+
+    Leaving is drawn by day (at mid-day); staying to the end has the rest of the probability.
+    """
+    t0 = max(s, 0.0)
+    if t0 >= weeks:
+        return np.zeros(1), np.ones(1)  # starts after the quarter: adds nothing
+    ramp = member.ramp_weeks
+    done = float(ramp_integral(t0 - s, ramp))  # ramp worked before the quarter
+    full = float(ramp_integral(weeks - s, ramp)) - done
+    if h <= 0:
+        return np.array([full]), np.ones(1)
+    days = math.ceil((weeks - t0) * 7 - 1e-9)
+    ends = np.minimum(t0 + np.arange(days + 1) / 7, weeks)
+    survive = np.exp(-h * (ends - t0))
+    leave = -np.diff(survive)
+    mid = (ends[:-1] + ends[1:]) / 2
+    values = np.append(ramp_integral(mid - s, ramp) - done, full)
+    return values, np.append(leave, survive[-1])
+
+
+def _bin(values: np.ndarray, probs: np.ndarray, step: float, size: int) -> np.ndarray:
+    """Probabilities on the grid 0, step, 2*step, ...; each value split between its two
+    neighbours so that the mean is kept exactly."""
+    pos = np.clip(values / step, 0, size)
+    low = np.minimum(np.floor(pos).astype(np.int64), size - 1)
+    frac = pos - low
+    out = np.bincount(low, probs * (1 - frac), minlength=size + 1)
+    out += np.bincount(low + 1, probs * frac, minlength=size + 1)
+    return out
+
+
+def _work_law(
+    members: list[Member], quarter: str, weeks: int, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Law of the SDRs' expected output (sum of productivity x ramp-weighted weeks) for one
+    weekly hazard h: (values, probabilities)."""
+    parts = []
+    for m in members:
+        v, p = _person_work(m, start_week(m, quarter), h, weeks)
+        parts.append((m.people, v * m.productivity, p))
+    if all(len(v) == 1 for _, v, _ in parts):
+        return np.array([sum(n * v[0] for n, v, _ in parts)]), np.ones(1)
+    top = sum(n * v.max() for n, v, _ in parts)
+    step = top / LAW_GRID if top > 0 else 1.0
+    size = int(2 ** math.ceil(math.log2(LAW_GRID + 2)))  # room for every sum on the grid
+    spectrum = np.ones(size // 2 + 1, dtype=complex)
+    for n, v, p in parts:
+        spectrum *= np.fft.rfft(_bin(v, p, step, size - 1), size) ** n
+    law = np.clip(np.fft.irfft(spectrum, size), 0.0, None)
+    law[law < TAIL * 1e-3] = 0.0
+    keep = np.flatnonzero(law)
+    return keep * step, law[keep] / law[keep].sum()
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeMix:
+    """A first-stage volume drawn as Poisson(pace x m): m from a discrete law (the team's work,
+    who leaves and when), pace a Gamma multiplier with mean 1 and CV `pace_cv` (0: none).
+
+    Given m, a Gamma-mixed Poisson is negative binomial, so the law is exact per node.
+    """
+
+    means: tuple[float, ...]
+    weights: tuple[float, ...]
+    pace_cv: float = 0.0
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self.means, self.weights))
+
+    def pmf(self, thin: float = 1.0) -> np.ndarray:
+        """The law on 0..K of the volume thinned by a known probability."""
+        mu = np.asarray(self.means) * thin
+        w = np.asarray(self.weights)
+        out = np.zeros(1)
+        zero = mu <= 0
+        idle = float(w[zero].sum())  # no work at all: no volume
+        mu, w = mu[~zero], w[~zero]
+        if len(mu):
+            if self.pace_cv > 0:
+                shape = 1 / self.pace_cv**2
+                top = int(stats.nbinom.isf(TAIL, shape, shape / (shape + mu.max()))) + 1
+            else:
+                top = int(stats.poisson.isf(TAIL, mu.max())) + 1
+            k = np.arange(top + 1)
+            out = np.zeros(top + 1)
+            if self.pace_cv > 0:
+                base = special.gammaln(k + shape) - special.gammaln(shape) - special.gammaln(k + 1)
+                head = shape * np.log(shape / (shape + mu))
+                slope = np.log(mu / (shape + mu))
+            else:
+                base = -special.gammaln(k + 1)
+                head, slope = -mu, np.log(mu)
+            for i in range(0, len(mu), 64):  # bounded memory for large laws
+                logp = head[i : i + 64, None] + slope[i : i + 64, None] * k + base
+                out += w[i : i + 64] @ np.exp(logp)
+        out[0] += idle
+        return np.asarray(out / out.sum())
+
+    def draw(self, u: np.ndarray, gen: np.random.Generator) -> np.ndarray:
+        """Volumes for uniforms u (the work by inverse CDF); pace and Poisson noise from gen."""
+        cdf = np.cumsum(self.weights)
+        idx = np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), len(cdf) - 1)
+        mean = np.asarray(self.means)[idx]
+        if self.pace_cv > 0:
+            shape = 1 / self.pace_cv**2
+            mean = mean * gen.gamma(shape, 1 / shape, len(u))
+        return gen.poisson(mean)
+
+
+def _merge(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most MIX_NODES points: exact when few, else on a grid that keeps the mean."""
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if len(values) <= MIX_NODES:
+        uniq, inv = np.unique(values, return_inverse=True)
+        merged = np.bincount(inv, weights)
+    else:
+        lo, hi = float(values.min()), float(values.max())
+        step = (hi - lo) / (MIX_NODES - 1)
+        merged = _bin(values - lo, weights, step, MIX_NODES - 1)
+        uniq = lo + step * np.arange(MIX_NODES)
+        keep = merged > 0
+        uniq, merged = uniq[keep], merged[keep]
+    return uniq, merged / merged.sum()
+
+
+@lru_cache(maxsize=256)
+def _sdr_mix_cached(team_json: str, quarter: str, weeks: int) -> VolumeMix | None:
+    team = Team.model_validate_json(team_json)
+    sdrs = team.of_role("sdr")
+    if not sdrs:
+        return None
+    attrition = team.sdr_attrition or Attrition(mean=0.0)
+    shares, share_w = attrition.shares()
+    values, weights = [], []
+    for share, sw in zip(shares, share_w, strict=True):
+        work, work_w = _work_law(sdrs, quarter, weeks, float(hazard(share)))
+        values.append(work)
+        weights.append(work_w * sw)
+    means, probs = _merge(np.concatenate(values), np.concatenate(weights))
+    return VolumeMix(
+        tuple(float(v) for v in means), tuple(float(w) for w in probs), team.sdr_pace_cv
+    )
+
+
+def sdr_volume_mix(team: Team, quarter: str, weeks: int = QUARTER_WEEKS) -> VolumeMix | None:
+    """Law of the first-stage volume the SDRs book this quarter (None without SDRs)."""
+    return _sdr_mix_cached(team.model_dump_json(), quarter, weeks)
+
+
+def draw_sdr_volume(
+    team: Team, quarter: str, gen: np.random.Generator, trials: int, weeks: int = QUARTER_WEEKS
+) -> np.ndarray:
+    """The same volume drawn directly, trial by trial (continuous leaving times): the check on
+    `sdr_volume_mix` in the tests."""
+    sdrs = team.of_role("sdr")
+    attrition = team.sdr_attrition or Attrition(mean=0.0)
+    if attrition.n is None:
+        share = np.full(trials, attrition.mean)
+    else:
+        a, b = attrition.mean * attrition.n, (1 - attrition.mean) * attrition.n
+        share = special.betaincinv(a, b, gen.random(trials))
+    h = hazard(share)
+    if team.sdr_pace_cv > 0:
+        shape = 1 / team.sdr_pace_cv**2
+        pace = special.gammaincinv(shape, gen.random(trials)) / shape
+    else:
+        pace = np.ones(trials)
+    work = np.zeros(trials)
+    for m in sdrs:
+        s = start_week(m, quarter)
+        t0 = max(s, 0.0)
+        if t0 >= weeks:
+            continue
+        done = ramp_integral(t0 - s, m.ramp_weeks)
+        exposure = gen.exponential(size=(trials, m.people))
+        with np.errstate(divide="ignore"):
+            leave = t0 + exposure / h[:, None]
+        end = np.minimum(leave, weeks)
+        work += m.productivity * (ramp_integral(end - s, m.ramp_weeks) - done).sum(axis=1)
+    volume: np.ndarray = gen.poisson(pace * work)
+    return volume
+
+
+# ---- how the team drives the engine -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """What the team changes in one source's funnel (hashable: the engine caches by it).
+
+    volume: the first-stage volume law when the SDRs book it (replaces the typed volume);
+    ae_capacity: opportunities of this source the AEs carry at the full win rate; beyond it
+    the last step's rate is multiplied by ae_factor.
+    """
+
+    volume: VolumeMix | None = None
+    ae_capacity: int | None = None
+    ae_factor: float = 1.0
+
+    @property
+    def overloads(self) -> bool:
+        return self.ae_capacity is not None and self.ae_factor < 1
+
+
+def sdr_source(scenario: Scenario) -> Source | None:
+    """The sales source the SDRs book (the team's `source`, else the first sales source)."""
+    team = scenario.team
+    if team is None or not team.of_role("sdr"):
+        return None
+    for s in scenario.sources:
+        if s.owner == "sales" and (team.source is None or s.name == team.source):
+            return s
+    return None
+
+
+def ae_capacity(scenario: Scenario) -> float | None:
+    """Opportunities the AEs can carry this quarter: each AE's carry times their ramp-weighted
+    share of the quarter (expected, under the AE attrition's mean)."""
+    team = scenario.team
+    if team is None or not team.of_role("ae"):
+        return None
+    weeks = quarter_weeks(scenario)
+    total = 0.0
+    for m in team.of_role("ae"):
+        _, ramped = by_week([m], scenario.quarter, weeks, team.ae_attrition)
+        total += m.productivity * float(ramped.sum()) / weeks
+    return total
+
+
+def _expected_opportunities(source: Source, volume_mean: float) -> float:
+    """Expected count at the stage before the last (the AEs' opportunities)."""
+    return volume_mean * math.prod(r.mean for r in source.rates[:-1])
+
+
+def drives(scenario: Scenario, *, sdr_volume: bool = True) -> dict[str, Drive]:
+    """Per source name, what the team changes; empty without a team (the engine is unchanged).
+
+    `sdr_volume=False` keeps the typed volume of the SDRs' source (the plan's volume back-solve
+    asks what volume is needed, whoever books it). AE capacity is split across sources in
+    proportion to their expected opportunities in the plan as given.
+    """
+    team = scenario.team
+    if team is None:
+        return {}
+    booked = sdr_source(scenario) if sdr_volume else None
+    mix = sdr_volume_mix(team, scenario.quarter, quarter_weeks(scenario)) if booked else None
+    volumes = {s.name: s.volume.mean for s in scenario.sources}
+    if booked is not None and mix is not None:
+        volumes[booked.name] = mix.mean
+    capacity = ae_capacity(scenario)
+    caps: dict[str, int] = {}
+    if capacity is not None and team.ae_overload_win_factor < 1:
+        opps = {s.name: _expected_opportunities(s, volumes[s.name]) for s in scenario.sources}
+        total = sum(opps.values())
+        for name, o in opps.items():
+            caps[name] = round(capacity * o / total) if total > 0 else round(capacity)
+    out: dict[str, Drive] = {}
+    for s in scenario.sources:
+        vol = mix if booked is not None and s.name == booked.name else None
+        cap = caps.get(s.name)
+        if vol is not None or cap is not None:
+            out[s.name] = Drive(vol, cap, team.ae_overload_win_factor if cap is not None else 1.0)
+    return out
+
+
+# ---- follow-up feasibility -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpCheck:
+    """Can the SDRs follow up the committed MQLs within the SLA's terms? (one period)"""
+
+    mqls: float
+    attempts: int
+    over_days: int
+    first_touch_hours: int
+    touches_per_sdr: float
+    owed_by_week: tuple[float, ...]
+    capacity_by_week: tuple[float, ...]
+    first_touch_burst: int  # MQLs arriving within the first-touch window, 95th percentile
+    first_touch_capacity: float  # touches the SDRs can make in that window
+
+    @property
+    def owed(self) -> float:
+        return float(sum(self.owed_by_week))
+
+    @property
+    def capacity(self) -> float:
+        return float(sum(self.capacity_by_week))
+
+    @property
+    def load(self) -> float:
+        """Touches owed over touches the team can make, for the quarter."""
+        if self.capacity <= 0:
+            return math.inf if self.owed > 0 else 0.0
+        return self.owed / self.capacity
+
+    @property
+    def workable_mqls(self) -> float:
+        """MQLs the team can follow up within the SLA this quarter."""
+        return self.capacity / self.attempts
+
+    @property
+    def short_mqls(self) -> float:
+        return max(self.mqls - self.workable_mqls, 0.0)
+
+    @property
+    def extra_sdrs(self) -> int:
+        """Ramped SDRs to add for the team to follow up every committed MQL."""
+        weeks = len(self.owed_by_week)
+        missing = max(self.owed - self.capacity, 0.0)
+        return math.ceil(missing / (self.touches_per_sdr * weeks) - 1e-9)
+
+    @property
+    def short_weeks(self) -> tuple[int, ...]:
+        """Weeks (1-based) when the team cannot make the touches owed that week."""
+        return tuple(
+            w + 1
+            for w, (o, c) in enumerate(zip(self.owed_by_week, self.capacity_by_week, strict=True))
+            if o > c + 1e-9
+        )
+
+    @property
+    def first_touch_ok(self) -> bool:
+        return self.first_touch_capacity >= self.first_touch_burst
+
+    @property
+    def feasible(self) -> bool:
+        return self.short_mqls <= 1e-9 and self.first_touch_ok
+
+    def sentence(self) -> str:
+        terms = f"{self.attempts} attempts over {self.over_days} days"
+        if self.short_mqls > 1e-9:
+            return (
+                f"The SDRs can follow up about {self.workable_mqls:,.0f} MQLs this quarter "
+                f"within the SLA ({terms}); marketing commits {self.mqls:,.0f}: "
+                f"{self.short_mqls:,.0f} more than the team can work. "
+                f"{self.extra_sdrs} more ramped SDR{'s' * (self.extra_sdrs != 1)} would cover it."
+            )
+        if not self.first_touch_ok:
+            return (
+                f"In {self.first_touch_hours} business hours up to {self.first_touch_burst} MQLs "
+                f"arrive (1 time in 20), but the SDRs make only about "
+                f"{self.first_touch_capacity:,.1f} touches in that time: first touches will be late."
+            )
+        late = (
+            f" Weeks {_weeks_text(self.short_weeks)} are short while hires ramp."
+            if self.short_weeks
+            else ""
+        )
+        return (
+            f"The SDRs can follow up the {self.mqls:,.0f} committed MQLs within the SLA "
+            f"({terms}): {self.load:.0%} of their follow-up time.{late}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mqls": self.mqls,
+            "attempts": self.attempts,
+            "over_days": self.over_days,
+            "first_touch_hours": self.first_touch_hours,
+            "touches_per_sdr": self.touches_per_sdr,
+            "owed_by_week": list(self.owed_by_week),
+            "capacity_by_week": list(self.capacity_by_week),
+            "owed": self.owed,
+            "capacity": self.capacity,
+            "load": self.load if math.isfinite(self.load) else None,
+            "workable_mqls": self.workable_mqls,
+            "short_mqls": self.short_mqls,
+            "extra_sdrs": self.extra_sdrs,
+            "short_weeks": list(self.short_weeks),
+            "first_touch_burst": self.first_touch_burst,
+            "first_touch_capacity": self.first_touch_capacity,
+            "feasible": self.feasible,
+        }
+
+
+def _weeks_text(weeks: tuple[int, ...]) -> str:
+    runs: list[str] = []
+    start = prev = weeks[0]
+    for w in (*weeks[1:], None):
+        if w is not None and w == prev + 1:
+            prev = w
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}–{prev}")
+        if w is not None:
+            start = prev = w
+    return ", ".join(runs)
+
+
+def committed_mqls(scenario: Scenario) -> float:
+    """The MQLs marketing commits: the first-stage volume of its sources."""
+    return float(sum(s.volume.mean for s in scenario.owner_sources("marketing")))
+
+
+def follow_up_check(
+    scenario: Scenario, mqls_by_week: np.ndarray | None = None
+) -> FollowUpCheck | None:
+    """The touches the SLA owes for the committed MQLs against the SDRs' touches; None when the
+    scenario has no team or the team gives no touches per SDR.
+
+    Without `mqls_by_week` (the scenario has no weekly volumes) the MQLs are spread evenly and
+    the verdict is for the quarter as one period.
+    """
+    from .sla import FollowUp  # the SLA's default terms when the scenario has none
+
+    team = scenario.team
+    if team is None or team.follow_up_touches is None:
+        return None
+    terms = scenario.sla.follow_up if scenario.sla is not None else FollowUp()
+    weeks = quarter_weeks(scenario)
+    mqls = committed_mqls(scenario)
+    per_week = np.full(weeks, mqls / weeks) if mqls_by_week is None else mqls_by_week
+    owed = per_week * terms.min_attempts  # steady state: last quarter's MQLs owe the first weeks
+    _, ramped = by_week(team.of_role("sdr"), scenario.quarter, weeks, team.sdr_attrition)
+    capacity = ramped * team.follow_up_touches
+    window = terms.first_touch_hours / BUSINESS_HOURS_PER_WEEK
+    burst = int(stats.poisson.ppf(0.95, float(per_week.max()) * window)) if mqls > 0 else 0
+    return FollowUpCheck(
+        mqls=mqls,
+        attempts=terms.min_attempts,
+        over_days=terms.over_days,
+        first_touch_hours=terms.first_touch_hours,
+        touches_per_sdr=team.follow_up_touches,
+        owed_by_week=tuple(float(x) for x in owed),
+        capacity_by_week=tuple(float(x) for x in capacity),
+        first_touch_burst=burst,
+        first_touch_capacity=float(capacity.min()) * window,
+    )
+
+
+# ---- what the Plan page and the exports show --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """The first-stage volume the SDRs book, against sales' commitment."""
+
+    source: str
+    stage: str
+    committed: float
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "stage": self.stage,
+            "committed": self.committed,
+            "mean": self.mean,
+            "p10": self.p10,
+            "p50": self.p50,
+            "p90": self.p90,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AELoad:
+    """Opportunities expected against what the AEs carry."""
+
+    opportunities: float
+    capacity: float
+    factor: float
+    wins_lost: float  # expected wins lost to overload (exact laws)
+
+    @property
+    def excess(self) -> float:
+        return max(self.opportunities - self.capacity, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "opportunities": self.opportunities,
+            "capacity": self.capacity,
+            "excess": self.excess,
+            "factor": self.factor,
+            "wins_lost": self.wins_lost,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TeamReport:
+    """The Team section: the hiring plan by week, what the team sources and works, warnings."""
+
+    weeks: tuple[date, ...]
+    sdr_people: tuple[float, ...]
+    sdr_ramped: tuple[float, ...]
+    ae_people: tuple[float, ...]
+    ae_ramped: tuple[float, ...]
+    sourced_by_week: tuple[float, ...]  # expected first-stage volume the SDRs book each week
+    sourced: Sourced | None
+    follow_up: FollowUpCheck | None
+    ae_load: AELoad | None
+    hires: tuple[str, ...]  # members who start on or after the quarter's first day
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weeks": [w.isoformat() for w in self.weeks],
+            "sdr_people": list(self.sdr_people),
+            "sdr_ramped": list(self.sdr_ramped),
+            "ae_people": list(self.ae_people),
+            "ae_ramped": list(self.ae_ramped),
+            "sourced_by_week": list(self.sourced_by_week),
+            "sourced": None if self.sourced is None else self.sourced.to_dict(),
+            "follow_up": None if self.follow_up is None else self.follow_up.to_dict(),
+            "ae_load": None if self.ae_load is None else self.ae_load.to_dict(),
+            "hires": list(self.hires),
+            "warnings": list(self.warnings),
+        }
+
+
+def _quantiles(pmf: np.ndarray) -> tuple[float, float, float]:
+    cdf = np.cumsum(pmf)
+    q = np.searchsorted(cdf, [0.1, 0.5, 0.9], side="left")
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def _wins_lost(scenario: Scenario) -> float:
+    """Expected wins the AE overload costs: the exact laws with and without it."""
+    from .engine import source_pmf  # the engine imports this module
+
+    def expected(source: Source, drive: Drive | None) -> float:
+        pmf = source_pmf(source, drive=drive)
+        if pmf is None:
+            return 0.0
+        return float(np.arange(len(pmf)) @ pmf)
+
+    with_load = drives(scenario)
+    lost = 0.0
+    for s in scenario.sources:
+        d = with_load.get(s.name)
+        if d is not None and d.overloads:
+            lost += expected(s, Drive(d.volume)) - expected(s, d)
+    return lost
+
+
+def team_report(scenario: Scenario) -> TeamReport | None:
+    """Everything the Team section shows; None without a team."""
+    team = scenario.team
+    if team is None:
+        return None
+    weeks = quarter_weeks(scenario)
+    first = quarter_start(scenario.quarter)
+    sdr_people, sdr_ramped = by_week(
+        team.of_role("sdr"), scenario.quarter, weeks, team.sdr_attrition
+    )
+    ae_people, ae_ramped = by_week(team.of_role("ae"), scenario.quarter, weeks, team.ae_attrition)
+    pace = np.zeros(weeks)
+    for m in team.of_role("sdr"):
+        _, r = by_week([m], scenario.quarter, weeks, team.sdr_attrition)
+        pace += m.productivity * r
+    warnings: list[str] = []
+    sourced = None
+    booked = sdr_source(scenario)
+    if team.of_role("sdr") and booked is None:
+        warnings.append(
+            "The SDRs book no source: the scenario has no sales source"
+            + (f" named {team.source!r}." if team.source else ".")
+        )
+    mix = sdr_volume_mix(team, scenario.quarter, weeks) if booked is not None else None
+    if booked is not None and mix is not None:
+        p10, p50, p90 = _quantiles(mix.pmf())
+        sourced = Sourced(
+            booked.name, booked.stages[0], booked.volume.mean, mix.mean, p10, p50, p90
+        )
+        if sourced.committed > sourced.mean + 0.5:
+            warnings.append(
+                f"Sales commits {sourced.committed:,.0f} {sourced.stage}s from {booked.name}, "
+                f"but the SDRs book {sourced.mean:,.0f} on average "
+                f"(P10–P90 {p10:,.0f}–{p90:,.0f}): the chance uses what the team books."
+            )
+    follow = follow_up_check(scenario)
+    if follow is not None and not follow.feasible:
+        warnings.append(follow.sentence())
+    load = None
+    capacity = ae_capacity(scenario)
+    if capacity is not None:
+        volumes = {s.name: s.volume.mean for s in scenario.sources}
+        if booked is not None and mix is not None:
+            volumes[booked.name] = mix.mean
+        opps = sum(_expected_opportunities(s, volumes[s.name]) for s in scenario.sources)
+        load = AELoad(opps, capacity, team.ae_overload_win_factor, _wins_lost(scenario))
+        if load.excess > 0.5:
+            effect = (
+                f"they win at {load.factor:.0%} of the usual rate, about "
+                f"{load.wins_lost:,.1f} fewer wins"
+                if load.factor < 1
+                else "no effect on the win rate is set"
+            )
+            warnings.append(
+                f"{load.opportunities:,.0f} opportunities expected, but the AEs carry "
+                f"{load.capacity:,.0f}: {load.excess:,.0f} beyond capacity ({effect})."
+            )
+    return TeamReport(
+        weeks=tuple(first + timedelta(weeks=w) for w in range(weeks)),
+        sdr_people=tuple(float(x) for x in sdr_people),
+        sdr_ramped=tuple(float(x) for x in sdr_ramped),
+        ae_people=tuple(float(x) for x in ae_people),
+        ae_ramped=tuple(float(x) for x in ae_ramped),
+        sourced_by_week=tuple(float(x) for x in pace * (1 if booked is not None else 0)),
+        sourced=sourced,
+        follow_up=follow,
+        ae_load=load,
+        hires=tuple(m.name for m in team.members if m.start_date >= first),
+        warnings=tuple(warnings),
+    )
