@@ -16,8 +16,9 @@ meant before). The math (docs/team.md has the derivation):
   engine's `overload_step`).
 - Follow-up: the touches the SLA's terms owe for the committed MQLs against what the SDRs can
   make, for the quarter as one period (the MQLs are spread evenly over its weeks).
-Without weekly volumes in the scenario the quarter is one period of `QUARTER_WEEKS` weeks; the
-weekly series here (`by_week`) are what a weekly engine would take.
+Time runs from the quarter's first day to its last (Q1 2027: 90 days), shown as 13 weeks (the
+last takes the days left). Without weekly volumes in the scenario the quarter is one period;
+the weekly series here (`by_week`) are what a weekly engine would take.
 """
 
 from __future__ import annotations
@@ -177,14 +178,24 @@ def quarter_start(quarter: str) -> date:
     return date(year, 3 * (q - 1) + 1, 1)
 
 
-def quarter_weeks(scenario: Scenario) -> int:
-    """Weeks in the scenario's quarter (one period of 13 weeks until the scenario has weeks)."""
-    return QUARTER_WEEKS
+def quarter_span(quarter: str) -> float:
+    """The quarter's length in weeks, first day to last (Q1 2027: 90 days, 12.86 weeks)."""
+    first = quarter_start(quarter)
+    year, month = (first.year + 1, 1) if first.month == 10 else (first.year, first.month + 3)
+    return (date(year, month, 1) - first).days / 7
 
 
-def week_starts(scenario: Scenario) -> list[date]:
-    first = quarter_start(scenario.quarter)
-    return [first + timedelta(weeks=w) for w in range(quarter_weeks(scenario))]
+def week_lengths(quarter: str) -> np.ndarray:
+    """Length in weeks of each of the quarter's QUARTER_WEEKS weeks; the last takes the days
+    that remain (6, 7 or 8 days)."""
+    lengths = np.ones(QUARTER_WEEKS)
+    lengths[-1] = quarter_span(quarter) - (QUARTER_WEEKS - 1)
+    return lengths
+
+
+def week_starts(quarter: str) -> list[date]:
+    first = quarter_start(quarter)
+    return [first + timedelta(weeks=w) for w in range(QUARTER_WEEKS)]
 
 
 def start_week(member: Member, quarter: str) -> float:
@@ -211,38 +222,42 @@ def _presence(member: Member, s: float, h: float, t: np.ndarray) -> tuple[np.nda
 
 
 def by_week(
-    members: list[Member], quarter: str, weeks: int, attrition: Attrition | None
+    members: list[Member], quarter: str, attrition: Attrition | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected people on the team and ramp-weighted people, per week (averaged over the week)."""
+    """Expected people on the team, and ramp-weighted people, in each week of the quarter
+    (averaged over the week; times `week_lengths` gives person-weeks)."""
     h = float(hazard(attrition.mean)) if attrition is not None else 0.0
-    t = (np.arange(weeks * SUBSTEPS) + 0.5) / SUBSTEPS
-    people = np.zeros(weeks)
-    ramped = np.zeros(weeks)
+    steps = round(quarter_span(quarter) * SUBSTEPS)  # SUBSTEPS is a multiple of 7: whole days
+    t = (np.arange(steps) + 0.5) / SUBSTEPS
+    week = np.minimum(np.floor(t).astype(np.int64), QUARTER_WEEKS - 1)
+    count = np.bincount(week, minlength=QUARTER_WEEKS)
+    people = np.zeros(QUARTER_WEEKS)
+    ramped = np.zeros(QUARTER_WEEKS)
     for m in members:
         on, weighted = _presence(m, start_week(m, quarter), h, t)
-        people += m.people * on.reshape(weeks, SUBSTEPS).mean(axis=1)
-        ramped += m.people * weighted.reshape(weeks, SUBSTEPS).mean(axis=1)
+        people += m.people * np.bincount(week, on, minlength=QUARTER_WEEKS) / count
+        ramped += m.people * np.bincount(week, weighted, minlength=QUARTER_WEEKS) / count
     return people, ramped
 
 
 # ---- the law of sales-sourced volume ------------------------------------------------------------
 
 
-def _person_work(member: Member, s: float, h: float, weeks: int) -> tuple[np.ndarray, np.ndarray]:
+def _person_work(member: Member, s: float, h: float, span: float) -> tuple[np.ndarray, np.ndarray]:
     """Ramp-weighted weeks one person works in the quarter: (values, probabilities).
 
     Leaving is drawn by day (at mid-day); staying to the end has the rest of the probability.
     """
     t0 = max(s, 0.0)
-    if t0 >= weeks:
+    if t0 >= span:
         return np.zeros(1), np.ones(1)  # starts after the quarter: adds nothing
     ramp = member.ramp_weeks
     done = float(ramp_integral(t0 - s, ramp))  # ramp worked before the quarter
-    full = float(ramp_integral(weeks - s, ramp)) - done
+    full = float(ramp_integral(span - s, ramp)) - done
     if h <= 0:
         return np.array([full]), np.ones(1)
-    days = math.ceil((weeks - t0) * 7 - 1e-9)
-    ends = np.minimum(t0 + np.arange(days + 1) / 7, weeks)
+    days = math.ceil((span - t0) * 7 - 1e-9)
+    ends = np.minimum(t0 + np.arange(days + 1) / 7, span)
     survive = np.exp(-h * (ends - t0))
     leave = -np.diff(survive)
     mid = (ends[:-1] + ends[1:]) / 2
@@ -261,14 +276,13 @@ def _bin(values: np.ndarray, probs: np.ndarray, step: float, size: int) -> np.nd
     return out
 
 
-def _work_law(
-    members: list[Member], quarter: str, weeks: int, h: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _work_law(members: list[Member], quarter: str, h: float) -> tuple[np.ndarray, np.ndarray]:
     """Law of the SDRs' expected output (sum of productivity x ramp-weighted weeks) for one
     weekly hazard h: (values, probabilities)."""
+    span = quarter_span(quarter)
     parts = []
     for m in members:
-        v, p = _person_work(m, start_week(m, quarter), h, weeks)
+        v, p = _person_work(m, start_week(m, quarter), h, span)
         parts.append((m.people, v * m.productivity, p))
     if all(len(v) == 1 for _, v, _ in parts):
         return np.array([sum(n * v[0] for n, v, _ in parts)]), np.ones(1)
@@ -297,6 +311,12 @@ class VolumeMix:
     pace_cv: float = 0.0
 
     @property
+    def pace_shape(self) -> float | None:
+        """Gamma shape of the pace (None: no pace uncertainty, or so little that the law is
+        Poisson to the precision of the arithmetic)."""
+        return None if self.pace_cv < 1e-4 else 1 / self.pace_cv**2
+
+    @property
     def mean(self) -> float:
         return float(np.dot(self.means, self.weights))
 
@@ -308,15 +328,15 @@ class VolumeMix:
         zero = mu <= 0
         idle = float(w[zero].sum())  # no work at all: no volume
         mu, w = mu[~zero], w[~zero]
+        shape = self.pace_shape
         if len(mu):
-            if self.pace_cv > 0:
-                shape = 1 / self.pace_cv**2
+            if shape is not None:
                 top = int(stats.nbinom.isf(TAIL, shape, shape / (shape + mu.max()))) + 1
             else:
                 top = int(stats.poisson.isf(TAIL, mu.max())) + 1
             k = np.arange(top + 1)
             out = np.zeros(top + 1)
-            if self.pace_cv > 0:
+            if shape is not None:
                 base = special.gammaln(k + shape) - special.gammaln(shape) - special.gammaln(k + 1)
                 head = shape * np.log(shape / (shape + mu))
                 slope = np.log(mu / (shape + mu))
@@ -334,8 +354,7 @@ class VolumeMix:
         cdf = np.cumsum(self.weights)
         idx = np.minimum(np.searchsorted(cdf / cdf[-1], u, side="right"), len(cdf) - 1)
         mean = np.asarray(self.means)[idx]
-        if self.pace_cv > 0:
-            shape = 1 / self.pace_cv**2
+        if (shape := self.pace_shape) is not None:
             mean = mean * gen.gamma(shape, 1 / shape, len(u))
         return gen.poisson(mean)
 
@@ -358,7 +377,7 @@ def _merge(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 @lru_cache(maxsize=256)
-def _sdr_mix_cached(team_json: str, quarter: str, weeks: int) -> VolumeMix | None:
+def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
     team = Team.model_validate_json(team_json)
     sdrs = team.of_role("sdr")
     if not sdrs:
@@ -367,7 +386,7 @@ def _sdr_mix_cached(team_json: str, quarter: str, weeks: int) -> VolumeMix | Non
     shares, share_w = attrition.shares()
     values, weights = [], []
     for share, sw in zip(shares, share_w, strict=True):
-        work, work_w = _work_law(sdrs, quarter, weeks, float(hazard(share)))
+        work, work_w = _work_law(sdrs, quarter, float(hazard(share)))
         values.append(work)
         weights.append(work_w * sw)
     means, probs = _merge(np.concatenate(values), np.concatenate(weights))
@@ -376,14 +395,12 @@ def _sdr_mix_cached(team_json: str, quarter: str, weeks: int) -> VolumeMix | Non
     )
 
 
-def sdr_volume_mix(team: Team, quarter: str, weeks: int = QUARTER_WEEKS) -> VolumeMix | None:
+def sdr_volume_mix(team: Team, quarter: str) -> VolumeMix | None:
     """Law of the first-stage volume the SDRs book this quarter (None without SDRs)."""
-    return _sdr_mix_cached(team.model_dump_json(), quarter, weeks)
+    return _sdr_mix_cached(team.model_dump_json(), quarter)
 
 
-def draw_sdr_volume(
-    team: Team, quarter: str, gen: np.random.Generator, trials: int, weeks: int = QUARTER_WEEKS
-) -> np.ndarray:
+def draw_sdr_volume(team: Team, quarter: str, gen: np.random.Generator, trials: int) -> np.ndarray:
     """The same volume drawn directly, trial by trial (continuous leaving times): the check on
     `sdr_volume_mix` in the tests."""
     sdrs = team.of_role("sdr")
@@ -399,17 +416,18 @@ def draw_sdr_volume(
         pace = special.gammaincinv(shape, gen.random(trials)) / shape
     else:
         pace = np.ones(trials)
+    span = quarter_span(quarter)
     work = np.zeros(trials)
     for m in sdrs:
         s = start_week(m, quarter)
         t0 = max(s, 0.0)
-        if t0 >= weeks:
+        if t0 >= span:
             continue
         done = ramp_integral(t0 - s, m.ramp_weeks)
         exposure = gen.exponential(size=(trials, m.people))
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # no attrition: nobody leaves
             leave = t0 + exposure / h[:, None]
-        end = np.minimum(leave, weeks)
+        end = np.minimum(leave, span)
         work += m.productivity * (ramp_integral(end - s, m.ramp_weeks) - done).sum(axis=1)
     volume: np.ndarray = gen.poisson(pace * work)
     return volume
@@ -453,11 +471,11 @@ def ae_capacity(scenario: Scenario) -> float | None:
     team = scenario.team
     if team is None or not team.of_role("ae"):
         return None
-    weeks = quarter_weeks(scenario)
+    lengths = week_lengths(scenario.quarter)
     total = 0.0
     for m in team.of_role("ae"):
-        _, ramped = by_week([m], scenario.quarter, weeks, team.ae_attrition)
-        total += m.productivity * float(ramped.sum()) / weeks
+        _, ramped = by_week([m], scenario.quarter, team.ae_attrition)
+        total += m.productivity * float(ramped @ lengths) / float(lengths.sum())
     return total
 
 
@@ -477,7 +495,7 @@ def drives(scenario: Scenario, *, sdr_volume: bool = True) -> dict[str, Drive]:
     if team is None:
         return {}
     booked = sdr_source(scenario) if sdr_volume else None
-    mix = sdr_volume_mix(team, scenario.quarter, quarter_weeks(scenario)) if booked else None
+    mix = sdr_volume_mix(team, scenario.quarter) if booked else None
     volumes = {s.name: s.volume.mean for s in scenario.sources}
     if booked is not None and mix is not None:
         volumes[booked.name] = mix.mean
@@ -509,6 +527,7 @@ class FollowUpCheck:
     over_days: int
     first_touch_hours: int
     touches_per_sdr: float
+    span: float  # the quarter's length in weeks
     owed_by_week: tuple[float, ...]
     capacity_by_week: tuple[float, ...]
     first_touch_burst: int  # MQLs arriving within the first-touch window, 95th percentile
@@ -541,9 +560,8 @@ class FollowUpCheck:
     @property
     def extra_sdrs(self) -> int:
         """Ramped SDRs to add for the team to follow up every committed MQL."""
-        weeks = len(self.owed_by_week)
         missing = max(self.owed - self.capacity, 0.0)
-        return math.ceil(missing / (self.touches_per_sdr * weeks) - 1e-9)
+        return math.ceil(missing / (self.touches_per_sdr * self.span) - 1e-9)
 
     @property
     def short_weeks(self) -> tuple[int, ...]:
@@ -594,6 +612,7 @@ class FollowUpCheck:
             "over_days": self.over_days,
             "first_touch_hours": self.first_touch_hours,
             "touches_per_sdr": self.touches_per_sdr,
+            "weeks": self.span,
             "owed_by_week": list(self.owed_by_week),
             "capacity_by_week": list(self.capacity_by_week),
             "owed": self.owed,
@@ -642,24 +661,27 @@ def follow_up_check(
     if team is None or team.follow_up_touches is None:
         return None
     terms = scenario.sla.follow_up if scenario.sla is not None else FollowUp()
-    weeks = quarter_weeks(scenario)
+    lengths = week_lengths(scenario.quarter)
+    span = float(lengths.sum())
     mqls = committed_mqls(scenario)
-    per_week = np.full(weeks, mqls / weeks) if mqls_by_week is None else mqls_by_week
-    owed = per_week * terms.min_attempts  # steady state: last quarter's MQLs owe the first weeks
-    _, ramped = by_week(team.of_role("sdr"), scenario.quarter, weeks, team.sdr_attrition)
-    capacity = ramped * team.follow_up_touches
+    arriving = mqls * lengths / span if mqls_by_week is None else mqls_by_week
+    owed = arriving * terms.min_attempts  # steady state: last quarter's MQLs owe the first weeks
+    _, ramped = by_week(team.of_role("sdr"), scenario.quarter, team.sdr_attrition)
+    capacity = ramped * lengths * team.follow_up_touches
     window = terms.first_touch_hours / BUSINESS_HOURS_PER_WEEK
-    burst = int(stats.poisson.ppf(0.95, float(per_week.max()) * window)) if mqls > 0 else 0
+    rate = float((arriving / lengths).max())  # MQLs per week in the busiest week
+    burst = int(stats.poisson.ppf(0.95, rate * window)) if mqls > 0 else 0
     return FollowUpCheck(
         mqls=mqls,
         attempts=terms.min_attempts,
         over_days=terms.over_days,
         first_touch_hours=terms.first_touch_hours,
         touches_per_sdr=team.follow_up_touches,
+        span=span,
         owed_by_week=tuple(float(x) for x in owed),
         capacity_by_week=tuple(float(x) for x in capacity),
         first_touch_burst=burst,
-        first_touch_capacity=float(capacity.min()) * window,
+        first_touch_capacity=float((capacity / lengths).min()) * window,
     )
 
 
@@ -718,6 +740,7 @@ class TeamReport:
     """The Team section: the hiring plan by week, what the team sources and works, warnings."""
 
     weeks: tuple[date, ...]
+    lengths: tuple[float, ...]  # each week's length in weeks (the last one: the days left)
     sdr_people: tuple[float, ...]
     sdr_ramped: tuple[float, ...]
     ae_people: tuple[float, ...]
@@ -732,6 +755,7 @@ class TeamReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "weeks": [w.isoformat() for w in self.weeks],
+            "lengths": list(self.lengths),
             "sdr_people": list(self.sdr_people),
             "sdr_ramped": list(self.sdr_ramped),
             "ae_people": list(self.ae_people),
@@ -775,35 +799,33 @@ def team_report(scenario: Scenario) -> TeamReport | None:
     team = scenario.team
     if team is None:
         return None
-    weeks = quarter_weeks(scenario)
-    first = quarter_start(scenario.quarter)
-    sdr_people, sdr_ramped = by_week(
-        team.of_role("sdr"), scenario.quarter, weeks, team.sdr_attrition
-    )
-    ae_people, ae_ramped = by_week(team.of_role("ae"), scenario.quarter, weeks, team.ae_attrition)
-    pace = np.zeros(weeks)
-    for m in team.of_role("sdr"):
-        _, r = by_week([m], scenario.quarter, weeks, team.sdr_attrition)
-        pace += m.productivity * r
+    quarter = scenario.quarter
+    first = quarter_start(quarter)
+    lengths = week_lengths(quarter)
+    sdr_people, sdr_ramped = by_week(team.of_role("sdr"), quarter, team.sdr_attrition)
+    ae_people, ae_ramped = by_week(team.of_role("ae"), quarter, team.ae_attrition)
     warnings: list[str] = []
-    sourced = None
     booked = sdr_source(scenario)
-    if team.of_role("sdr") and booked is None:
+    pace = np.zeros(QUARTER_WEEKS)
+    if booked is not None:
+        for m in team.of_role("sdr"):
+            pace += m.productivity * by_week([m], quarter, team.sdr_attrition)[1] * lengths
+    elif team.of_role("sdr"):
         warnings.append(
             "The SDRs book no source: the scenario has no sales source"
             + (f" named {team.source!r}." if team.source else ".")
         )
-    mix = sdr_volume_mix(team, scenario.quarter, weeks) if booked is not None else None
+    sourced = None
+    mix = sdr_volume_mix(team, quarter) if booked is not None else None
     if booked is not None and mix is not None:
         p10, p50, p90 = _quantiles(mix.pmf())
-        sourced = Sourced(
-            booked.name, booked.stages[0], booked.volume.mean, mix.mean, p10, p50, p90
-        )
-        if sourced.committed > sourced.mean + 0.5:
+        stage = booked.stages[0]
+        sourced = Sourced(booked.name, stage, booked.volume.mean, mix.mean, p10, p50, p90)
+        if sourced.committed > 1.02 * sourced.mean + 0.5:
             warnings.append(
-                f"Sales commits {sourced.committed:,.0f} {sourced.stage}s from {booked.name}, "
-                f"but the SDRs book {sourced.mean:,.0f} on average "
-                f"(P10–P90 {p10:,.0f}–{p90:,.0f}): the chance uses what the team books."
+                f"Sales commits {sourced.committed:,.0f} {stage}s from {booked.name}, but the "
+                f"SDRs book {sourced.mean:,.0f} on average (P10–P90 {p10:,.0f}–{p90:,.0f}): "
+                "the chances use what the team books."
             )
     follow = follow_up_check(scenario)
     if follow is not None and not follow.feasible:
@@ -818,7 +840,7 @@ def team_report(scenario: Scenario) -> TeamReport | None:
         load = AELoad(opps, capacity, team.ae_overload_win_factor, _wins_lost(scenario))
         if load.excess > 0.5:
             effect = (
-                f"they win at {load.factor:.0%} of the usual rate, about "
+                f"they win at {load.factor:.0%} of the usual rate: about "
                 f"{load.wins_lost:,.1f} fewer wins"
                 if load.factor < 1
                 else "no effect on the win rate is set"
@@ -828,12 +850,13 @@ def team_report(scenario: Scenario) -> TeamReport | None:
                 f"{load.capacity:,.0f}: {load.excess:,.0f} beyond capacity ({effect})."
             )
     return TeamReport(
-        weeks=tuple(first + timedelta(weeks=w) for w in range(weeks)),
+        weeks=tuple(week_starts(quarter)),
+        lengths=tuple(float(x) for x in lengths),
         sdr_people=tuple(float(x) for x in sdr_people),
         sdr_ramped=tuple(float(x) for x in sdr_ramped),
         ae_people=tuple(float(x) for x in ae_people),
         ae_ramped=tuple(float(x) for x in ae_ramped),
-        sourced_by_week=tuple(float(x) for x in pace * (1 if booked is not None else 0)),
+        sourced_by_week=tuple(float(x) for x in pace),
         sourced=sourced,
         follow_up=follow,
         ae_load=load,
