@@ -22,6 +22,8 @@ from .models import OWNERS, Scenario, content_hash
 from .plan import PlanResult, plan
 from .sensitivity import Tornado, tornado
 from .sla import SLA
+from .team import ROLE_NAMES, TeamReport, team_report
+from .team_charts import follow_up_chart, hiring_chart
 
 FORMATS = ("json", "md", "html", "xlsx")
 DOC_TRIALS = 50_000
@@ -55,6 +57,7 @@ class PlanDocument:
     on: date
     sensitivity: Tornado
     signoff: SignOff | None = None
+    team: TeamReport | None = None
 
     @classmethod
     def build(cls, scenario: Scenario, *, on: date, signoff: SignOff | None = None) -> PlanDocument:
@@ -67,6 +70,7 @@ class PlanDocument:
             on=on,
             sensitivity=tornado(scenario, trials=20_000, seed=0),
             signoff=signoff,
+            team=team_report(scenario),
         )
 
     def unit(self) -> str:
@@ -175,6 +179,129 @@ class PlanDocument:
         return out
 
 
+def team_rows(doc: PlanDocument) -> list[dict[str, Any]]:
+    """The team, one row per person or cohort (the Team sheet and table)."""
+    team = doc.scenario.team
+    if team is None or doc.team is None:
+        return []
+    stage = doc.team.sourced.stage if doc.team.sourced is not None else "lead"
+    first = doc.team.weeks[0]
+    return [
+        {
+            "Name": m.name,
+            "Role": ROLE_NAMES[m.role],
+            "People": m.people,
+            "Start": m.start,
+            "Planned hire": "yes" if m.start_date >= first else "no",
+            "Ramp weeks": m.ramp_weeks,
+            "Productivity": m.productivity,
+            "Productivity is": f"{stage}s per week each, ramped"
+            if m.role == "sdr"
+            else "opportunities carried per quarter each",
+        }
+        for m in team.members
+    ]
+
+
+def hiring_rows(doc: PlanDocument) -> list[dict[str, Any]]:
+    """The hiring plan by week: people, ramped equivalents, what they book and can follow up."""
+    r = doc.team
+    if r is None:
+        return []
+    stage = r.sourced.stage if r.sourced is not None else "lead"
+    rows = []
+    for i, week in enumerate(r.weeks):
+        row: dict[str, Any] = {
+            "Week": i + 1,
+            "Starts": week.isoformat(),
+            "SDRs on the team": round(r.sdr_people[i], 2),
+            "SDRs ramped": round(r.sdr_ramped[i], 2),
+            "AEs on the team": round(r.ae_people[i], 2),
+            "AEs ramped": round(r.ae_ramped[i], 2),
+            f"{stage}s booked (expected)": round(r.sourced_by_week[i], 1),
+        }
+        if r.follow_up is not None:
+            row["Follow-up touches owed"] = round(r.follow_up.owed_by_week[i], 1)
+            row["Follow-up touches possible"] = round(r.follow_up.capacity_by_week[i], 1)
+        rows.append(row)
+    return rows
+
+
+def team_findings(doc: PlanDocument) -> list[str]:
+    """What the team means for the plan, in sentences."""
+    r = doc.team
+    if r is None:
+        return []
+    out = []
+    if (sourced := r.sourced) is not None:
+        out.append(
+            f"The SDRs book {sourced.mean:,.0f} {sourced.stage}s for {sourced.source} on average "
+            f"(P10–P90 {sourced.p10:,.0f}–{sourced.p90:,.0f}); sales commits "
+            f"{sourced.committed:,.0f}."
+        )
+    people = doc.plan.owners["sales"].people
+    if people is not None:
+        out.append(people.sentence(r.sourced.stage if r.sourced is not None else "lead"))
+    if r.follow_up is not None and r.follow_up.feasible:
+        out.append(r.follow_up.sentence())
+    if (load := r.ae_load) is not None and load.excess <= 0.5:
+        out.append(
+            f"The AEs carry {load.capacity:,.0f} opportunities; {load.opportunities:,.0f} are "
+            "expected."
+        )
+    return out + [f"Warning: {w}" for w in r.warnings]
+
+
+def _team_markdown(doc: PlanDocument) -> list[str]:
+    if doc.team is None:
+        return []
+    lines = ["", "## The team and the hiring plan", ""]
+    lines += [f"- {_md(t)}" for t in team_findings(doc)]
+    for rows in (team_rows(doc), hiring_rows(doc)):
+        if rows:
+            head = list(rows[0])
+            lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(_md(str(r[h])) for h in head) + " |" for r in rows]
+    return lines
+
+
+def _team_html(doc: PlanDocument) -> str:
+    if doc.team is None:
+        return ""
+    static = {"displayModeBar": False, "staticPlot": True}
+    findings = "".join(f"<li>{html.escape(t)}</li>" for t in team_findings(doc))
+    members = _table(team_rows(doc)) if team_rows(doc) else "<p>No people in the team yet.</p>"
+    hiring = pio.to_html(
+        hiring_chart(doc.team), include_plotlyjs=False, full_html=False, config=static
+    )
+    follow = (
+        '<div class="chart">'
+        + pio.to_html(
+            follow_up_chart(doc.team), include_plotlyjs=False, full_html=False, config=static
+        )
+        + "</div>"
+        if doc.team.follow_up is not None
+        else ""
+    )
+    return (
+        f"<h2>The team and the hiring plan</h2><ul>{findings}</ul>{members}"
+        f'<div class="chart">{hiring}</div>{follow}{_table(hiring_rows(doc))}'
+    )
+
+
+def team_sheets(doc: PlanDocument) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The spreadsheet's team sheets (none without a team)."""
+    if doc.team is None:
+        return []
+    findings = [{"Finding": t} for t in team_findings(doc)]
+    sheets = [
+        ("Team", team_rows(doc)),
+        ("Hiring plan", hiring_rows(doc)),
+        ("Team findings", findings),
+    ]
+    return [(name, rows) for name, rows in sheets if rows]
+
+
 def export_json(scenario: Scenario) -> bytes:
     return scenario.to_json().encode()
 
@@ -200,6 +327,7 @@ def export_markdown(doc: PlanDocument) -> bytes:
         lines.append(f"- Note: {_md(sla.sql.note)}")
     lines += ["", "## What sales owes every MQL", ""]
     lines += [f"- {_md(t)}" for t in sla.follow_up.terms()]
+    lines += _team_markdown(doc)
     lines += ["", f"## Funnel targets per stage and owner ({DOC_CONFIDENCE:.0%} confidence)", ""]
     rows = doc.funnel_rows()
     head = list(rows[0])
@@ -282,6 +410,7 @@ def export_html(doc: PlanDocument) -> bytes:
 <h2>What makes an SQL (BANT)</h2>
 <p>Required: {e(", ".join(sla.sql.required()) or "nothing")}</p>{sql_note}
 <h2>What sales owes every MQL</h2><ul>{follow}</ul>
+{_team_html(doc)}
 <h2>Funnel targets per stage and owner</h2>{_table(doc.funnel_rows())}
 <div class="chart">{funnel}</div>
 <h2>Sign-off</h2>
@@ -340,6 +469,8 @@ def export_xlsx(doc: PlanDocument) -> bytes:
     sheet("Weekly pacing", doc.pacing_rows())
     assumptions = [{**r, "Value": r["Value"]} for r in doc.assumption_rows()]
     sheet("Assumptions", assumptions)
+    for name, rows in team_sheets(doc):
+        sheet(name, rows)
     wb.close()
     return out.getvalue()
 

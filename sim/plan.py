@@ -177,17 +177,21 @@ class PeopleNeeded:
         sure = f"{self.confidence:.0%} sure"
         if self.extra_sdrs == 0:
             return f"The team as planned is already {sure} of sales' share."
-        ramp = f"{self.ramp_weeks:g} weeks' ramp, {self.productivity:g} {stage}s a week"
-        parts = []
         if self.extra_sdrs is None:
-            parts.append(f"even {MAX_EXTRA_SDRS:,} more SDRs would not make sales {sure}")
+            text = f"even {MAX_EXTRA_SDRS:,} more SDRs would not make sales {sure}"
         else:
             n = self.extra_sdrs
-            parts.append(f"{n} more SDR{'s' * (n != 1)} from the quarter's first day ({ramp})")
+            text = (
+                f"{n} more SDR{'s' * (n != 1)} from the quarter's first day "
+                f"({self.ramp_weeks:g} weeks' ramp, {self.productivity:g} {stage}s a week)"
+            )
         if self.weeks_earlier is not None:
             w = self.weeks_earlier
-            parts.append(f"the planned hires starting {w} week{'s' * (w != 1)} earlier")
-        return f"To be {sure} of sales' share: " + ", or ".join(parts) + "."
+            text += f", or the planned hires starting {w} week{'s' * (w != 1)} earlier"
+        elif self.hires:
+            h = self.hires
+            text += f"; starting the {h} planned hire{'s' * (h != 1)} earlier is not enough"
+        return f"To be {sure} of sales' share: {text}."
 
 
 @dataclass(frozen=True, slots=True)

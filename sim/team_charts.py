@@ -1,0 +1,91 @@
+"""Plotly figures of the team (the Plan page's Team section and the HTML export); no Streamlit."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from .charts import OWNER_COLOURS
+from .team import TeamReport
+
+SDR_COLOUR = OWNER_COLOURS["sales"]
+AE_COLOUR = "#bf8700"
+OWED_COLOUR = OWNER_COLOURS["marketing"]
+
+
+def _weeks(report: TeamReport) -> list[str]:
+    return [f"W{i + 1} · {w:%b %d}" for i, w in enumerate(report.weeks)]
+
+
+def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
+    """People on the team each week (bars) and their ramped equivalent (lines), SDRs and AEs."""
+    x = _weeks(report)
+    fig = go.Figure()
+    for role, people, ramped, colour in (
+        ("SDRs", report.sdr_people, report.sdr_ramped, SDR_COLOUR),
+        ("AEs", report.ae_people, report.ae_ramped, AE_COLOUR),
+    ):
+        if not any(people):
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=people,
+                name=f"{role} on the team",
+                marker_color=colour,
+                opacity=0.35,
+                hovertemplate=f"%{{x}}: %{{y:.1f}} {role}<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=ramped,
+                name=f"{role} ramped (full-productivity equivalent)",
+                mode="lines+markers",
+                line={"color": colour, "width": 2},
+                hovertemplate=f"%{{x}}: %{{y:.1f}} ramped {role}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title="People (expected, after attrition)",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
+    """Follow-up touches the SLA owes each week against the touches the SDRs can make."""
+    check = report.follow_up
+    x = _weeks(report)
+    fig = go.Figure()
+    if check is not None:
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=check.owed_by_week,
+                name=f"Touches owed ({check.attempts} per MQL)",
+                marker_color=OWED_COLOUR,
+                opacity=0.6,
+                hovertemplate="%{x}: %{y:,.0f} touches owed<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=check.capacity_by_week,
+                name="Touches the SDRs can make",
+                mode="lines+markers",
+                line={"color": SDR_COLOUR, "width": 2},
+                hovertemplate="%{x}: %{y:,.0f} touches possible<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title="Follow-up touches per week",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
