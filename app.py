@@ -10,7 +10,7 @@ from sim import ScenarioError, scenario_from_json
 from sim.charts import funnel_chart, outcome_chart
 from sim.engine import DEFAULT_TRIALS
 from sim.models import MAX_FILE_BYTES
-from ui import editor, shell, storage
+from ui import editor, shell, storage, team
 from ui.results import cached_plan, cached_simulate, fmt_outcome
 
 shell.setup_page("Plan")
@@ -149,6 +149,7 @@ with chart_cols[0]:
 with chart_cols[1]:
     st.markdown("**Expected funnel per source**")
     st.plotly_chart(funnel_chart(scenario), key="plan_funnel_chart", theme=None)
+team.section(scenario, confidence)
 
 # ---- Assumptions (hidden while presenting) -------------------------------------------------------
 if not presenting:

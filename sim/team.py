@@ -863,3 +863,45 @@ def team_report(scenario: Scenario) -> TeamReport | None:
         hires=tuple(m.name for m in team.members if m.start_date >= first),
         warnings=tuple(warnings),
     )
+
+
+# ---- a first team for a plan that has none -------------------------------------------------------
+
+STARTER_SDR_PACE = 2.0  # first-stage leads per ramped SDR per week, before rounding
+STARTER_AE_CARRY = 25  # opportunities an AE carries per quarter
+STARTER_TOUCHES = 30  # follow-up touches per SDR per week
+
+
+def starter_team(scenario: Scenario) -> Team:
+    """A ramped team that books about what sales commits and carries the plan's opportunities:
+    the starting point a leader then edits (hires, ramp, attrition)."""
+    span = quarter_span(scenario.quarter)
+    a_year_before = (quarter_start(scenario.quarter) - timedelta(days=364)).isoformat()
+    sales = [s for s in scenario.sources if s.owner == "sales"]
+    booked = sales[0] if sales else None
+    committed = booked.volume.mean if booked is not None else 0.0
+    people = max(1, math.ceil(committed / (STARTER_SDR_PACE * span)))
+    pace = round(committed / (people * span), 1) if committed > 0 else 1.0
+    opportunities = sum(_expected_opportunities(s, s.volume.mean) for s in scenario.sources)
+    aes = max(1, math.ceil(opportunities / STARTER_AE_CARRY))
+    return Team(
+        members=[
+            Member(
+                name="SDR team",
+                role="sdr",
+                people=people,
+                start=a_year_before,
+                ramp_weeks=8,
+                productivity=max(pace, 0.1),
+            ),
+            Member(
+                name="AE team",
+                role="ae",
+                people=aes,
+                start=a_year_before,
+                ramp_weeks=12,
+                productivity=STARTER_AE_CARRY,
+            ),
+        ],
+        follow_up_touches=STARTER_TOUCHES,
+    )
