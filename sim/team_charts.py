@@ -12,8 +12,23 @@ AE_COLOUR = "#bf8700"
 OWED_COLOUR = OWNER_COLOURS["marketing"]
 
 
-def _weeks(report: TeamReport) -> list[str]:
-    return [f"W{i + 1} · {w:%b %d}" for i, w in enumerate(report.weeks)]
+def _weeks(report: TeamReport) -> list[int]:
+    return list(range(1, len(report.weeks) + 1))
+
+
+def _dates(report: TeamReport) -> list[str]:
+    """Hover text: the week's first day."""
+    return [f"{w:%b} {w.day}" for w in report.weeks]
+
+
+def _axes(fig: go.Figure, title: str, height: int) -> None:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis_title=title,
+        xaxis={"title": "Week of the quarter", "dtick": 1},
+        legend={"orientation": "h", "y": -0.25},
+    )
 
 
 def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
@@ -33,7 +48,8 @@ def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
                 name=f"{role} on the team",
                 marker_color=colour,
                 opacity=0.35,
-                hovertemplate=f"%{{x}}: %{{y:.1f}} {role}<extra></extra>",
+                customdata=_dates(report),
+                hovertemplate=f"Week of %{{customdata}}: %{{y:.1f}} {role}<extra></extra>",
             )
         )
         fig.add_trace(
@@ -43,49 +59,45 @@ def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
                 name=f"{role} ramped (full-productivity equivalent)",
                 mode="lines+markers",
                 line={"color": colour, "width": 2},
-                hovertemplate=f"%{{x}}: %{{y:.1f}} ramped {role}<extra></extra>",
+                customdata=_dates(report),
+                hovertemplate=f"Week of %{{customdata}}: %{{y:.1f}} ramped {role}<extra></extra>",
             )
         )
-    fig.update_layout(
-        barmode="group",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis_title="People (expected, after attrition)",
-        legend={"orientation": "h", "y": -0.2},
-    )
+    fig.update_layout(barmode="group")
+    _axes(fig, "People (expected, after attrition)", height)
     return fig
 
 
 def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
-    """Follow-up touches the SLA owes each week against the touches the SDRs can make."""
+    """Follow-up touches the SLA owes each week against the touches the SDRs can make (per
+    week, so the quarter's short last week compares like the others)."""
     check = report.follow_up
     x = _weeks(report)
     fig = go.Figure()
     if check is not None:
+        owed = [o / n for o, n in zip(check.owed_by_week, report.lengths, strict=True)]
+        can = [c / n for c, n in zip(check.capacity_by_week, report.lengths, strict=True)]
         fig.add_trace(
             go.Bar(
                 x=x,
-                y=check.owed_by_week,
+                y=owed,
                 name=f"Touches owed ({check.attempts} per MQL)",
                 marker_color=OWED_COLOUR,
                 opacity=0.6,
-                hovertemplate="%{x}: %{y:,.0f} touches owed<extra></extra>",
+                customdata=_dates(report),
+                hovertemplate="Week of %{customdata}: %{y:,.0f} touches owed<extra></extra>",
             )
         )
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=check.capacity_by_week,
+                y=can,
                 name="Touches the SDRs can make",
                 mode="lines+markers",
                 line={"color": SDR_COLOUR, "width": 2},
-                hovertemplate="%{x}: %{y:,.0f} touches possible<extra></extra>",
+                customdata=_dates(report),
+                hovertemplate="Week of %{customdata}: %{y:,.0f} touches possible<extra></extra>",
             )
         )
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis_title="Follow-up touches per week",
-        legend={"orientation": "h", "y": -0.2},
-    )
+    _axes(fig, "Follow-up touches per week", height)
     return fig
