@@ -278,7 +278,10 @@ def _headline(scenario: Scenario, report: TeamReport, confidence: int) -> None:
             help="Expected first-stage volume from the SDRs' ramp-weighted weeks, hires and "
             "attrition; 8 quarters in 10 fall in the P10–P90 range.",
         )
-        cols[0].caption(f"P10–P90: {s.p10:,.0f} – {s.p90:,.0f} · sales commits {s.committed:,.0f}")
+        cols[0].caption(
+            f"P10–P90: {s.p10:,.0f} – {s.p90:,.0f} · sales commits {s.committed:,.0f}; the "
+            "chances use what the SDRs book"
+        )
     else:
         cols[0].metric("Sales' volume", "typed", help="No SDRs book a sales source.")
     if (f := report.follow_up) is not None:
@@ -348,7 +351,7 @@ def _editor(scenario: Scenario) -> None:
     _table_edited(table, scenario)
     if err := st.session_state.get(ERROR):
         problem.error(f"{md_text(err)}. The team keeps its last valid version until this is fixed.")
-    hire = st.columns([1, 1, 2, 2])
+    hire = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
     hire[0].selectbox("Role", list(ROLES), key="plan_team_hire_role")
     hire[1].number_input(
         "People", min_value=1, max_value=1000, value=1, key="plan_team_hire_people"
