@@ -233,6 +233,38 @@ def _add_hire() -> None:
     _apply({**_team_dict(), "members": members}, reload=True)
 
 
+# ---- Compare ------------------------------------------------------------------------------------
+
+
+def team_rows(scenarios: list[Scenario], plans: list[Any], confidence: int) -> dict[str, list[str]]:
+    """Compare's rows for the team: what the SDRs book, and sales' answer in people."""
+    booked, people = [], []
+    for scenario, p in zip(scenarios, plans, strict=True):
+        report = cached_team_report(scenario.to_json()) if scenario.team is not None else None
+        s = report.sourced if report is not None else None
+        booked.append(
+            "no team"
+            if report is None
+            else "typed"
+            if s is None
+            else f"{s.mean:,.0f} {s.stage}s (P10–P90 {s.p10:,.0f}–{s.p90:,.0f})"
+        )
+        needed = p.owners["sales"].people
+        people.append(
+            "—"
+            if needed is None
+            else "enough"
+            if needed.extra_sdrs == 0
+            else "out of reach"
+            if needed.extra_sdrs is None
+            else f"{needed.extra_sdrs} more from day one"
+        )
+    return {
+        "What the SDRs book": booked,
+        f"SDRs sales needs, to be {confidence}% sure": people,
+    }
+
+
 # ---- the section ----------------------------------------------------------------------------------
 
 
