@@ -8,18 +8,21 @@ refused with `StaleVersionError` when someone else saved in between.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from .models import Scenario, ScenarioError, content_hash, scenario_from_json
+from .merge import FieldChange, apply_changes, changes_between, get, touches
+from .models import Scenario, ScenarioError, content_hash, parse_scenario, scenario_from_json
 from .review import Actuals, check_actuals
 
 MIGRATIONS: list[list[str]] = [
@@ -64,6 +67,16 @@ MIGRATIONS: list[list[str]] = [
             body TEXT NOT NULL)""",
         "CREATE INDEX pact_actuals_quarter ON pact_actuals (quarter, created_at)",
     ],
+    [  # 4: the live room: what each version changed (field by field), who is in the room
+        "ALTER TABLE pact_versions ADD COLUMN changes TEXT",
+        """CREATE TABLE pact_presence (
+            scenario_id VARCHAR(32) NOT NULL,
+            session_id VARCHAR(64) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            mode VARCHAR(16) NOT NULL,
+            seen_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (scenario_id, session_id))""",
+    ],
 ]
 
 
@@ -86,6 +99,42 @@ class VersionInfo:
     author: str
     created_at: str
     content_hash: str
+    # The fields this version changed from the one before (None: the first version, or saved
+    # before the store recorded changes).
+    changes: tuple[FieldChange, ...] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A value someone else had set, replaced by a later move on the same field."""
+
+    change: FieldChange  # the move that replaced it
+    value: Any  # what it replaced (ABSENT: the field was not there)
+    author: str  # who had set it
+    at: str  # when they saved it
+
+    def undo(self) -> FieldChange:
+        """The move that puts their value back."""
+        return self.change.undo(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The result of applying moves on top of the latest version."""
+
+    scenario: Scenario
+    info: VersionInfo
+    replaced: tuple[Replaced, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """A session in a scenario's room, as it last said (at most PRESENCE_SECONDS ago)."""
+
+    session_id: str
+    name: str
+    mode: str  # "drive" or "follow"
+    seen_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +180,9 @@ class KeptActuals:
 
 
 _MIGRATION_LOCK = 7_402_211  # PostgreSQL advisory lock taken while the schema is upgraded
+NOTIFY_CHANNEL = "pact_room"  # PostgreSQL: every new version is announced as "<id>:<number>"
+PRESENCE_SECONDS = 30  # a session counts as in the room this long after it last said so
+_APPLY_TRIES = 50
 
 
 def _first_line(exc: DatabaseError) -> str:
@@ -172,6 +224,16 @@ def configured_url(root: Path) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _changes_json(changes: Sequence[FieldChange]) -> str:
+    return json.dumps([ch.to_dict() for ch in changes], ensure_ascii=False)
+
+
+def _changes_of(raw: str | None) -> tuple[FieldChange, ...] | None:
+    if raw is None:
+        return None
+    return tuple(FieldChange.from_dict(d) for d in json.loads(raw))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -269,15 +331,27 @@ class Store:
             return self._insert_version(c, sid, 1, scenario, author, now)
 
     def _insert_version(
-        self, c: Any, sid: str, number: int, scenario: Scenario, author: str, now: str
+        self,
+        c: Any,
+        sid: str,
+        number: int,
+        scenario: Scenario,
+        author: str,
+        now: str,
+        changes: Sequence[FieldChange] | None = None,
     ) -> VersionInfo:
         info = VersionInfo(
-            sid, number, _column(author).strip()[:200] or "unnamed", now, content_hash(scenario)
+            sid,
+            number,
+            _column(author).strip()[:200] or "unnamed",
+            now,
+            content_hash(scenario),
+            None if changes is None else tuple(changes),
         )
         c.execute(
             text(
                 "INSERT INTO pact_versions (scenario_id, number, author, created_at, "
-                "content_hash, body) VALUES (:s, :n, :a, :t, :h, :b)"
+                "content_hash, body, changes) VALUES (:s, :n, :a, :t, :h, :b, :c)"
             ),
             {
                 "s": sid,
@@ -286,8 +360,13 @@ class Store:
                 "t": now,
                 "h": info.content_hash,
                 "b": scenario.to_json(),
+                "c": None if changes is None else _changes_json(changes),
             },
         )
+        if self.engine.dialect.name == "postgresql":  # delivered when the transaction commits
+            c.execute(
+                text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": f"{sid}:{number}"}
+            )
         return info
 
     def save(self, sid: str, scenario: Scenario, author: str, *, based_on: int) -> VersionInfo:
@@ -329,7 +408,9 @@ class Store:
                         "scenario: someone saved at the same moment; "
                         "save yours as a new scenario, or reload theirs"
                     )
-                return self._insert_version(c, sid, based_on + 1, scenario, author, now)
+                before = self._body(c, sid, based_on)
+                changes = changes_between(before, scenario.to_dict())
+                return self._insert_version(c, sid, based_on + 1, scenario, author, now, changes)
         except IntegrityError:
             raise StaleVersionError(
                 "scenario: someone saved at the same moment; save yours as "
@@ -365,16 +446,138 @@ class Store:
             ).scalar()
         return None if head is None else int(head)
 
+    def head_info(self, sid: str) -> VersionInfo | None:
+        """The latest version of a scenario with what it changed (one cheap query)."""
+        with self.engine.connect() as c:
+            r = c.execute(
+                text(
+                    "SELECT v.number, v.author, v.created_at, v.content_hash, v.changes "
+                    "FROM pact_scenarios s JOIN pact_versions v ON v.scenario_id = s.id "
+                    "AND v.number = s.head WHERE s.id = :id"
+                ),
+                {"id": sid},
+            ).first()
+        if r is None:
+            return None
+        return VersionInfo(
+            sid, r.number, r.author, r.created_at, r.content_hash, _changes_of(r.changes)
+        )
+
+    def _body(self, c: Any, sid: str, number: int) -> dict[str, Any]:
+        body = c.execute(
+            text("SELECT body FROM pact_versions WHERE scenario_id=:s AND number=:n"),
+            {"s": sid, "n": number},
+        ).scalar_one()
+        data: dict[str, Any] = json.loads(body)
+        return data
+
+    def _begin_write(self, c: Any) -> None:
+        """Take the write lock first: the read of the head and the append are one step."""
+        if self.engine.dialect.name == "sqlite":
+            c.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def apply(self, sid: str, changes: Sequence[FieldChange], author: str, *, seen: int) -> Applied:
+        """Apply field changes on top of the latest version and append the result.
+
+        Never refused for being late: `seen` is the version the author's screen showed, and a
+        change to a field someone else changed after it replaces their value, which comes back
+        in `Applied.replaced` (with who set it) so it can be put back. Changes that leave the
+        latest version as it is save nothing. Raises LockedError when the latest version is
+        the agreed plan, ScenarioError (naming the field) when the result would be invalid.
+        """
+        if not changes:
+            raise StoreError("changes: nothing to apply")
+        for _ in range(_APPLY_TRIES):
+            with self.engine.connect() as c:
+                self._begin_write(c)
+                lock = " FOR UPDATE" if self.engine.dialect.name == "postgresql" else ""
+                row = c.execute(
+                    text(f"SELECT head FROM pact_scenarios WHERE id=:id{lock}"), {"id": sid}
+                ).first()
+                if row is None:
+                    raise StoreError(f"scenario: no saved scenario {sid!r}")
+                head = int(row.head)
+                base = self._body(c, sid, head)
+                todo = [ch for ch in changes if get(base, ch.path) != ch.after]
+                if not todo:
+                    c.rollback()
+                    scenario, info = self.load(sid, head)
+                    return Applied(scenario, info)
+                if self._locked(c, sid, head):
+                    raise LockedError(
+                        f"scenario: version {head} is the agreed plan and cannot change; "
+                        "editing it starts a new scenario"
+                    )
+                scenario = parse_scenario(apply_changes(base, todo))
+                replaced = self._replaced(c, sid, seen, head, base, todo)
+                moved = c.execute(
+                    text(
+                        "UPDATE pact_scenarios SET head=:n, name=:name, quarter=:q "
+                        "WHERE id=:id AND head=:old"
+                    ),
+                    {
+                        "n": head + 1,
+                        "name": _column(scenario.name),
+                        "q": scenario.quarter,
+                        "id": sid,
+                        "old": head,
+                    },
+                )
+                if moved.rowcount != 1:  # someone appended first: merge on top of theirs
+                    c.rollback()
+                    continue
+                try:
+                    info = self._insert_version(c, sid, head + 1, scenario, author, _now(), todo)
+                    c.commit()
+                except IntegrityError:
+                    c.rollback()
+                    continue
+                return Applied(scenario, info, replaced)
+        raise StoreError("scenario: too many saves at the same moment; try the move again")
+
+    def _replaced(
+        self,
+        c: Any,
+        sid: str,
+        seen: int,
+        head: int,
+        base: dict[str, Any],
+        changes: Sequence[FieldChange],
+    ) -> tuple[Replaced, ...]:
+        """Values set after version `seen` by someone else that these changes overwrite."""
+        if seen >= head:
+            return ()
+        rows = c.execute(
+            text(
+                "SELECT number, author, created_at, changes FROM pact_versions "
+                "WHERE scenario_id=:s AND number>:seen ORDER BY number DESC"
+            ),
+            {"s": sid, "seen": seen},
+        ).all()
+        out = []
+        for change in changes:
+            for r in rows:
+                theirs = _changes_of(r.changes)
+                if theirs is None or any(touches(change.path, t.path) for t in theirs):
+                    out.append(Replaced(change, get(base, change.path), r.author, r.created_at))
+                    break
+        return tuple(out)
+
     def versions(self, sid: str) -> list[VersionInfo]:
         with self.engine.connect() as c:
             rows = c.execute(
                 text(
-                    "SELECT number, author, created_at, content_hash FROM "
+                    "SELECT number, author, created_at, content_hash, changes FROM "
                     "pact_versions WHERE scenario_id=:s ORDER BY number"
                 ),
                 {"s": sid},
             ).all()
-        return [VersionInfo(sid, r.number, r.author, r.created_at, r.content_hash) for r in rows]
+        return [
+            VersionInfo(
+                sid, r.number, r.author, r.created_at, r.content_hash, _changes_of(r.changes)
+            )
+            for r in rows
+        ]
 
     def scenarios(self, *, deleted: bool = False) -> list[ScenarioInfo]:
         """Saved scenarios, the most recently changed first."""
@@ -429,6 +632,58 @@ class Store:
             )
             if done.rowcount != 1:
                 raise StoreError(f"scenario: no saved scenario {sid!r}")
+
+    # ---- the room: who has a scenario open ---------------------------------------------------
+    def touch_presence(self, sid: str, session_id: str, name: str, mode: str) -> None:
+        """Say that a session has this scenario open (and how); old entries are cleared."""
+        now = datetime.now(UTC)
+        params = {
+            "s": sid,
+            "sess": session_id[:64],
+            "name": _column(name).strip()[:200] or "unnamed",
+            "mode": mode[:16],
+            "t": now.isoformat(timespec="microseconds"),
+        }
+        with self.engine.begin() as c:
+            c.execute(
+                text("DELETE FROM pact_presence WHERE seen_at < :old"),
+                {"old": (now - timedelta(hours=1)).isoformat(timespec="microseconds")},
+            )
+            moved = c.execute(
+                text(
+                    "UPDATE pact_presence SET name=:name, mode=:mode, seen_at=:t "
+                    "WHERE scenario_id=:s AND session_id=:sess"
+                ),
+                params,
+            )
+            if moved.rowcount == 0:
+                c.execute(
+                    text(
+                        "INSERT INTO pact_presence (scenario_id, session_id, name, mode, seen_at) "
+                        "VALUES (:s, :sess, :name, :mode, :t)"
+                    ),
+                    params,
+                )
+
+    def leave(self, sid: str, session_id: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(
+                text("DELETE FROM pact_presence WHERE scenario_id=:s AND session_id=:sess"),
+                {"s": sid, "sess": session_id},
+            )
+
+    def presence(self, sid: str, within: float = PRESENCE_SECONDS) -> list[Presence]:
+        """Sessions that said they have the scenario open in the last `within` seconds."""
+        since = (datetime.now(UTC) - timedelta(seconds=within)).isoformat(timespec="microseconds")
+        with self.engine.connect() as c:
+            rows = c.execute(
+                text(
+                    "SELECT session_id, name, mode, seen_at FROM pact_presence "
+                    "WHERE scenario_id=:s AND seen_at >= :since ORDER BY name, session_id"
+                ),
+                {"s": sid, "since": since},
+            ).all()
+        return [Presence(r.session_id, r.name, r.mode, r.seen_at) for r in rows]
 
     # ---- agreements --------------------------------------------------------------------------
     def _locked(self, c: Any, sid: str, version: int) -> bool:

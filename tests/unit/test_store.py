@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from unit_helpers import ROOT, SEED_FILE
+from unit_helpers import ROOT, SEED_FILE, write_release_one_rows
 
 import sim.store
 from sim.models import load_scenario
@@ -236,8 +236,9 @@ def test_an_older_store_is_migrated_and_keeps_its_data(
 ) -> None:
     monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS[:1])
     old = Store(store_url)  # as the first release left it: scenarios and versions only
-    sid = old.create(SEED, "Maya").scenario_id  # (saving needs the agreements of migration 2)
-    other = old.create(moved(175), "Sam").scenario_id
+    sid, other = "a1", "b2"
+    write_release_one_rows(old.engine, sid, SEED, "Maya")
+    write_release_one_rows(old.engine, other, moved(175), "Sam")
     assert old.schema_version() == 1
     old.engine.dispose()
     monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS)
@@ -248,6 +249,10 @@ def test_an_older_store_is_migrated_and_keeps_its_data(
     assert new.save(sid, moved(170), "Sam", based_on=1).number == 2
     new.agree(sid, 2, ["Maya", "Sam"])  # the tables of the later migrations work
     assert new.kept_actuals() == []
+    assert new.versions(sid)[0].changes is None  # saved before changes were recorded
+    assert [c.path for c in new.versions(sid)[1].changes] == [("sources", 0, "volume", "mean")]
+    new.touch_presence(sid, "s1", "Maya", "drive")
+    assert [p.name for p in new.presence(sid)] == ["Maya"]
     assert Store(store_url).schema_version() == len(MIGRATIONS)  # reopening changes nothing
 
 

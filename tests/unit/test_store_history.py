@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from unit_helpers import SEED_FILE
+from unit_helpers import SEED_FILE, write_release_one_rows
 
 import sim.store
 from sim import parse_scenario
@@ -113,13 +113,14 @@ def test_an_older_store_is_migrated_with_everything_in_it(
     url = f"sqlite:///{tmp_path / 'old.db'}"
     monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS[:2])
     old = Store(url)
-    sid = old.create(SEED, "Maya").scenario_id
+    sid = "a1"
+    write_release_one_rows(old.engine, sid, SEED, "Maya")
     old.agree(sid, 1, ["Maya", "Sam"])
     assert old.schema_version() == 2
     old.engine.dispose()
     monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS)
     new = Store(url)
-    assert new.schema_version() == len(MIGRATIONS) == 3
+    assert new.schema_version() == len(MIGRATIONS) == 4
     assert new.load(sid)[0] == SEED
     assert [a.scenario_id for a in new.agreements()] == [sid]
     new.keep_actuals(sid, 1, parse_actuals(FULL_QUARTER, SEED), "Maya")

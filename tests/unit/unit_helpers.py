@@ -41,3 +41,26 @@ def one_source(
     if deal_size is not None:
         data["deal_size"] = deal_size
     return parse_scenario(data)
+
+
+def write_release_one_rows(engine: Any, sid: str, scenario: Scenario, author: str) -> None:
+    """A scenario and its first version as the first releases wrote them (no `changes`)."""
+    from sqlalchemy import text
+
+    from sim.models import content_hash
+
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO pact_scenarios (id, name, quarter, created_at, head) "
+                "VALUES (:id, :name, :q, '2026-11-01T10:00:00+00:00', 1)"
+            ),
+            {"id": sid, "name": scenario.name, "q": scenario.quarter},
+        )
+        c.execute(
+            text(
+                "INSERT INTO pact_versions (scenario_id, number, author, created_at, "
+                "content_hash, body) VALUES (:s, 1, :a, '2026-11-01T10:00:00+00:00', :h, :b)"
+            ),
+            {"s": sid, "a": author, "h": content_hash(scenario), "b": scenario.to_json()},
+        )
