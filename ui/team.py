@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from sim.models import Scenario, ScenarioError, parse_scenario
+from sim.models import Scenario, ScenarioError, parse_scenario, scenario_from_json
 from sim.team import (
     ROLE_NAMES,
     Member,
@@ -46,8 +46,6 @@ ROLES = {name: role for role, name in ROLE_NAMES.items()}  # "SDR" -> "sdr"
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_team_report(scenario_json: str) -> TeamReport | None:
     """Reports are immutable, so one shared copy serves every session."""
-    from sim import scenario_from_json
-
     return team_report(scenario_from_json(scenario_json))
 
 

@@ -543,3 +543,35 @@ def test_report_warns_when_the_commitment_exceeds_what_the_team_books(seed: Scen
 def test_bad_team_names_the_field(seed: Scenario, team: dict, message: str) -> None:
     with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_scenario({**seed.to_dict(), "team": team})
+
+
+@given(
+    people=st.one_of(st.integers(-5, 2000), st.floats(allow_nan=True), st.text(max_size=3)),
+    start=st.one_of(st.text(max_size=12), st.dates().map(str), st.integers()),
+    ramp=st.one_of(st.floats(allow_nan=True), st.none()),
+    productivity=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.booleans()),
+    role=st.sampled_from(["sdr", "ae", "SDR", "", "bdr"]),
+)
+def test_any_team_row_is_valid_or_named(
+    people: Any, start: Any, ramp: Any, productivity: Any, role: str
+) -> None:
+    """Whatever a row holds, the loader accepts it or says which team field is wrong."""
+    from unit_helpers import SEED_FILE
+
+    from sim import load_scenario
+
+    row = {"name": "Row", "role": role, "people": people, "start": start}
+    row |= {"productivity": productivity} | ({} if ramp is None else {"ramp_weeks": ramp})
+    data = {**load_scenario(SEED_FILE).to_dict(), "team": {"members": [row]}}
+    try:
+        scenario, problem = parse_scenario(data), ""
+    except ScenarioError as exc:
+        scenario, problem = None, str(exc)
+    if scenario is None:
+        assert problem.startswith("team.members[0]."), problem
+    else:
+        assert scenario.team is not None
+        member = scenario.team.members[0]
+        assert 1 <= member.people <= 1000
+        assert member.productivity > 0
+        simulate(scenario, trials=1000, seed=0)  # and the engine takes it
