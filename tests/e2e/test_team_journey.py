@@ -39,6 +39,11 @@ def test_adding_a_hire_raises_sales_chance(app_server: AppServer, page: Page, ar
     expect(
         page.locator('[data-testid="stMetric"]').filter(has_text="Chance sales hits its share")
     ).not_to_contain_text(before, timeout=30_000)
+    booked = page.locator('[data-testid="stMetric"]').filter(has_text="SQLs the SDRs book")
+    expect(booked).not_to_contain_text(
+        str(booked_before), timeout=30_000
+    )  # drawn after the chances
+    wait_idle(page)
     after = metric(page, "Chance sales hits its share")
     assert int(after.rstrip("%")) > int(before.rstrip("%"))
     assert int(metric(page, "SQLs the SDRs book").replace(",", "")) > booked_before
