@@ -33,6 +33,7 @@ DEFAULT_TRIALS = 50_000
 MIN_TRIALS = 100
 MAX_TRIALS = 5_000_000
 TABLE_CELLS = 4_000_000  # Beta-binomial transition entries above which a source is drawn directly
+MIX_CELLS_PER_CELL = 5  # a team's volume law costs about a fifth of a transition entry per cell
 TAIL = 1e-13  # probability mass left out of a tabulated law
 QUANTILES = (0.10, 0.50, 0.90)
 HIT_TOLERANCE = 1e-9
@@ -163,6 +164,8 @@ def _source_pmf_cached(source_json: str, max_cells: int, drive: Drive | None) ->
     before = source.rates[:-1] if cap is not None else source.rates  # commute with thinning
     known = math.prod(r.mean for r in before if not r.uncertain)
     if drive is not None and drive.volume is not None:
+        if drive.volume.cells(known) > max_cells * MIX_CELLS_PER_CELL:
+            return None  # a very large team: drawn directly
         pmf = _trim(drive.volume.pmf(known))
     else:
         pmf = _trim(folded_pmf(source.volume, known))

@@ -9,8 +9,9 @@ meant before). The math (docs/team.md has the derivation):
   ramp-weighted weeks worked). Who leaves and when is random per person; the pace multiplier
   (mean 1, CV `sdr_pace_cv`) and the attrition share (Beta, when measured on `n` people) are
   drawn once per quarter and shared by every SDR, like a stage rate. The law of the volume is a
-  mixture of Poissons, computed here on a grid (`VolumeMix`); the engine thins it by the
-  source's rates like any first-stage volume.
+  mixture over a grid of the team's work of Poissons (negative binomials with a pace
+  uncertainty), `VolumeMix`; the engine thins it by the source's rates like any first-stage
+  volume.
 - AE load: opportunities beyond what the AEs carry win at `ae_overload_win_factor` times the
   rate (k opportunities -> min(k, C) + Bin(max(k - C, 0), f) worked at the full rate; the
   engine's `overload_step`).
@@ -320,6 +321,37 @@ class VolumeMix:
     def mean(self) -> float:
         return float(np.dot(self.means, self.weights))
 
+    def _laws(self, thin: float) -> tuple[Any, tuple[Any, ...], np.ndarray]:
+        """(scipy law, its arguments per node, weights) of the volume thinned by `thin`."""
+        mu = np.maximum(np.asarray(self.means) * thin, 0.0)
+        shape = self.pace_shape
+        if shape is None:
+            return stats.poisson, (mu,), np.asarray(self.weights)
+        return stats.nbinom, (shape, shape / (shape + mu)), np.asarray(self.weights)
+
+    def top(self, thin: float = 1.0) -> int:
+        """The largest count the tabulated law keeps (beyond it less than TAIL of the mass)."""
+        law, args, _ = self._laws(thin)
+        return int(np.max(law.isf(TAIL, *args))) + 1
+
+    def cells(self, thin: float = 1.0) -> int:
+        """The work of tabulating the law: nodes times counts."""
+        return len(self.means) * (self.top(thin) + 1)
+
+    def cdf(self, x: Any, thin: float = 1.0) -> Any:
+        law, args, w = self._laws(thin)
+        x = np.asarray(x, dtype=float)
+        per_node = law.cdf(x[..., None], *(np.asarray(a) for a in args))
+        return per_node @ w
+
+    def quantile(self, q: float, thin: float = 1.0) -> int:
+        """Smallest whole volume v with P(volume <= v) >= q (bisection on the exact CDF)."""
+        low, high = -1, self.top(thin)  # cdf(low) < q <= cdf(high)
+        while high - low > 1:
+            mid = (low + high) // 2
+            low, high = (low, mid) if self.cdf(mid, thin) >= q else (mid, high)
+        return high
+
     def pmf(self, thin: float = 1.0) -> np.ndarray:
         """The law on 0..K of the volume thinned by a known probability."""
         mu = np.asarray(self.means) * thin
@@ -330,10 +362,7 @@ class VolumeMix:
         mu, w = mu[~zero], w[~zero]
         shape = self.pace_shape
         if len(mu):
-            if shape is not None:
-                top = int(stats.nbinom.isf(TAIL, shape, shape / (shape + mu.max()))) + 1
-            else:
-                top = int(stats.poisson.isf(TAIL, mu.max())) + 1
+            top = self.top(thin)
             k = np.arange(top + 1)
             out = np.zeros(top + 1)
             if shape is not None:
@@ -343,9 +372,10 @@ class VolumeMix:
             else:
                 base = -special.gammaln(k + 1)
                 head, slope = -mu, np.log(mu)
-            for i in range(0, len(mu), 64):  # bounded memory for large laws
-                logp = head[i : i + 64, None] + slope[i : i + 64, None] * k + base
-                out += w[i : i + 64] @ np.exp(logp)
+            rows = max(1, 2_000_000 // (top + 1))  # bounded memory for large laws
+            for i in range(0, len(mu), rows):
+                logp = head[i : i + rows, None] + slope[i : i + rows, None] * k + base
+                out += w[i : i + rows] @ np.exp(logp)
         out[0] += idle
         return np.asarray(out / out.sum())
 
@@ -769,12 +799,6 @@ class TeamReport:
         }
 
 
-def _quantiles(pmf: np.ndarray) -> tuple[float, float, float]:
-    cdf = np.cumsum(pmf)
-    q = np.searchsorted(cdf, [0.1, 0.5, 0.9], side="left")
-    return float(q[0]), float(q[1]), float(q[2])
-
-
 def _wins_lost(scenario: Scenario) -> float:
     """Expected wins the AE overload costs: the exact laws with and without it."""
     from .engine import source_pmf  # the engine imports this module
@@ -818,7 +842,7 @@ def team_report(scenario: Scenario) -> TeamReport | None:
     sourced = None
     mix = sdr_volume_mix(team, quarter) if booked is not None else None
     if booked is not None and mix is not None:
-        p10, p50, p90 = _quantiles(mix.pmf())
+        p10, p50, p90 = (float(mix.quantile(q)) for q in (0.1, 0.5, 0.9))
         stage = booked.stages[0]
         sourced = Sourced(booked.name, stage, booked.volume.mean, mix.mean, p10, p50, p90)
         if sourced.committed > 1.02 * sourced.mean + 0.5:
