@@ -575,3 +575,23 @@ def test_any_team_row_is_valid_or_named(
         assert 1 <= member.people <= 1000
         assert member.productivity > 0
         simulate(scenario, trials=1000, seed=0)  # and the engine takes it
+
+
+def test_a_team_too_large_to_tabulate_is_drawn_directly() -> None:
+    """A million leads a week: no table, the direct draw, the same mean and spread."""
+    scenario = with_team(
+        [sdr("Army", 1000, RAMPED, 1000.0)],
+        rates=[{"mean": 0.5}, {"mean": 0.4, "n": 50}],
+        sdr_pace_cv=0.1,
+    )
+    assert scenario.team is not None
+    drive = drives(scenario)["Only"]
+    assert source_pmf(scenario.sources[0], drive=drive) is None
+    mix = sdr_volume_mix(scenario.team, Q2)
+    assert mix is not None
+    wins = draw_source_wins(scenario.sources[0], 4, TRIALS, drive=drive)
+    mean = mix.mean * 0.5 * 0.4
+    # Var: pace (cv 0.1) and the Beta rate (n = 50) dominate; the binomial noise is tiny.
+    sd = mean * math.sqrt((1 + 0.1**2) * (1 + (0.6 / 0.4) / 51) - 1)
+    assert abs(wins.mean() - mean) <= Z * sd / math.sqrt(TRIALS)
+    assert wins.std() == pytest.approx(sd, rel=0.02)
