@@ -90,6 +90,9 @@ def _sync(scenario: Scenario) -> None:
     st.session_state["plan_team_table_n"] = n
     st.session_state[TABLE_KEY] = f"plan_team_table_{n}"
     st.session_state.update(_settings(team))
+    sales = [s.name for s in scenario.sources if s.owner == "sales"]
+    if sales:
+        st.session_state["plan_team_source"] = team.source or sales[0]
     st.session_state.pop(ERROR, None)
     st.session_state[SYNCED] = rev
 
@@ -337,7 +340,6 @@ def _headline(scenario: Scenario, report: TeamReport, confidence: int) -> None:
 
 def _editor(scenario: Scenario) -> None:
     _sync(scenario)
-    team = scenario.team or Team()
     booked = sdr_source(scenario)
     stage = booked.stages[0] if booked is not None else "lead"
     problem = st.empty()  # above the table, filled once its edits are read
@@ -397,7 +399,6 @@ def _editor(scenario: Scenario) -> None:
         cols = st.columns(3)
         sales = [s.name for s in scenario.sources if s.owner == "sales"]
         if len(sales) > 1:
-            st.session_state.setdefault("plan_team_source", team.source or sales[0])
             cols[0].selectbox(
                 "SDRs book",
                 sales,

@@ -134,3 +134,23 @@ def test_remove_the_team_returns_to_the_typed_volume() -> None:
     assert percent(at, SALES) == round(
         simulate(scenario, trials=DEFAULT_TRIALS, seed=0).owners["sales"].p_hit, 2
     )
+
+
+def test_with_two_sales_sources_the_leader_picks_the_one_the_sdrs_book() -> None:
+    import json
+
+    data = json.loads(Path(TEAM_FILE).read_text())
+    partners = {**data["sources"][1], "name": "Partners", "volume": {"mean": 40, "dist": "fixed"}}
+    data["sources"].append(partners)
+    at = run_page()
+    at.file_uploader(key="plan_upload").set_value(
+        ("two.json", json.dumps(data).encode(), "application/json")
+    ).run()
+    assert at.selectbox(key="plan_team_source").value == "Outbound"
+    at.selectbox(key="plan_team_source").set_value("Partners").run()
+    assert not at.exception, at.exception
+    scenario = at.session_state["scenario"]
+    assert scenario.team.source == "Partners"
+    assert any("sales commits 40;" in c.value for c in at.caption)  # Partners' commitment
+    expected = simulate(scenario, trials=DEFAULT_TRIALS, seed=0)
+    assert percent(at, SALES) == round(expected.owners["sales"].p_hit, 2)
