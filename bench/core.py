@@ -8,12 +8,11 @@ Prints tables; asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,21 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim import load_scenario, simulate
-from sim.engine import DEFAULT_TRIALS
 from sim.models import Scenario, parse_scenario
 
 SETTLE_MS = 400
 SEED = ROOT / "examples" / "seed-sla.json"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def reference(scenario: Scenario, trials: int, seed: int) -> float:
@@ -84,95 +72,138 @@ def bench_engine() -> None:
 
 
 def expected_hit(mql_to_sql: int) -> str:
-    """The P(hit) text the Plan page must show for this MQL -> SQL rate (default trials, seed 0)."""
+    """The chance the Plan page must show for this MQL -> SQL rate (the page's own numbers)."""
+    from ui.results import headline_numbers
+
     data = load_scenario(SEED).to_dict()
     data["sources"][0]["rates"][0]["mean"] = mql_to_sql / 100
-    return f"{simulate(parse_scenario(data), trials=DEFAULT_TRIALS, seed=0).p_hit:.0%}"
+    return f"{headline_numbers(parse_scenario(data)).p_hit:.0%}"
+
+
+def sql_count(mql_to_sql: int) -> str:
+    """The SQL count the funnel chart shows for the seed's 164 MQLs at this rate."""
+    return f"{164 * mql_to_sql / 100:,.0f}"
+
+
+_HAS_TEXT = """([selector, text]) => [...document.querySelectorAll(selector)]
+    .some(e => e.textContent.trim() === text)"""
+_WHOLE_PAGE = """([caption, hit, sql]) => {
+    const texts = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')];
+    const svg = [...document.querySelectorAll('.js-plotly-plot text')].map(t => t.textContent);
+    return texts.some(e => e.textContent.trim() === caption)
+        && svg.includes('Hit the number: ' + hit) && svg.includes(sql);
+}"""
+
+
+def first_render(browser: Any, url: str, ready: str) -> float:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    t = time.perf_counter()
+    page.goto(url)
+    page.wait_for_function(
+        _HAS_TEXT, arg=['[data-testid="stMetricValue"]', ready], polling="raf", timeout=120_000
+    )
+    took = time.perf_counter() - t
+    page.close()
+    return took
+
+
+def reference_moves(browser: Any, url: str, moves: int) -> list[float]:
+    """Slider -> metric on the empty reference page (bench/empty_page.py)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_text("50%", exact=True).wait_for(timeout=60_000)
+    slider = page.get_by_role("slider", name="Reference slider")
+    value, out = 50, []
+    for i in range(moves):
+        key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
+        value += step
+        page.wait_for_timeout(SETTLE_MS)  # a leader looks before the next move
+        slider.focus()
+        t = time.perf_counter()
+        slider.press(key)
+        page.wait_for_function(
+            _HAS_TEXT, arg=['[data-testid="stMetricValue"]', f"{value}%"], polling="raf"
+        )
+        out.append(time.perf_counter() - t)
+    page.close()
+    return out
+
+
+def plan_moves(browser: Any, url: str, moves: int) -> tuple[list[float], list[float]]:
+    """Slider -> headline and slider -> whole page (both charts) on the Plan page."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
+    slider = page.get_by_role("slider", name="MQL → SQL rate")
+    to_hit, to_page = [], []
+    rate = 75
+    shown = expected_hit(rate)
+    for i in range(moves):
+        key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
+        rate += step
+        want = expected_hit(rate)
+        page.wait_for_timeout(SETTLE_MS)
+        slider.focus()
+        t = time.perf_counter()
+        slider.press(key)
+        if want != shown:
+            page.wait_for_function(
+                _HAS_TEXT, arg=['[data-testid="stMetricValue"]', want], polling="raf"
+            )
+            to_hit.append(time.perf_counter() - t)
+        page.wait_for_function(
+            _WHOLE_PAGE,
+            arg=[f"{rate:.1f}% · known exactly", want, sql_count(rate)],
+            polling="raf",
+            timeout=30_000,
+        )
+        to_page.append(time.perf_counter() - t)
+        shown = want
+    page.close()
+    return to_hit, to_page
 
 
 def bench_browser(moves: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = 8765
-    with tempfile.TemporaryDirectory() as data:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ui.serve",  # as scripts/run starts it
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env={"PACT_DATA_DIR": data, "PATH": "/usr/bin:/bin"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            import urllib.request
+    from bench.browser import CHROMIUM, FLAGS, Server, figures
 
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                t = time.perf_counter()
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.get_by_text("Chance we hit the number").wait_for(timeout=60_000)
-                page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
-                first = time.perf_counter() - t
-                page2 = browser.new_page(viewport={"width": 1400, "height": 1000})
-                t = time.perf_counter()
-                page2.goto(f"http://127.0.0.1:{port}/")
-                page2.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
-                second = time.perf_counter() - t
-                page2.close()
-                slider = page.get_by_role("slider", name="MQL → SQL rate")
-                metric = page.locator('[data-testid="stMetric"]').filter(has_text="Chance we hit")
-                value = page.locator('[data-testid="stMetricValue"]').first
-                to_hit, to_page = [], []
-                rate = 75
-                shown = expected_hit(rate)
-                for i in range(moves):
-                    key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
-                    rate += step
-                    want = expected_hit(rate)
-                    page.wait_for_timeout(SETTLE_MS)  # a leader looks before the next move
-                    slider.focus()
-                    t = time.perf_counter()
-                    slider.press(key)
-                    if want != shown:
-                        metric.get_by_text(want, exact=True).wait_for(timeout=30_000)
-                        to_hit.append(time.perf_counter() - t)
-                    page.get_by_text(f"{rate:.1f}% · known exactly").wait_for(timeout=30_000)
-                    to_page.append(time.perf_counter() - t)
-                    shown = want
-                assert value.inner_text() == shown
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait()
+    rows: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as data, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        with Server(8765, data, ROOT / "bench" / "empty_page.py") as ref:
+            ref_first = first_render(browser, ref.url, "50%")
+            ref_second = first_render(browser, ref.url, "50%")
+            rows["reference: slider -> metric"] = reference_moves(browser, ref.url, moves)
+        with Server(8766, data) as app:
+            app_first = first_render(browser, app.url, expected_hit(75))
+            app_second = first_render(browser, app.url, expected_hit(75))
+            to_hit, to_page = plan_moves(browser, app.url, moves)
+            rows["Plan: slider -> headline"] = to_hit
+            rows["Plan: slider -> whole page"] = to_page
+        browser.close()
+    ref_p95 = figures(rows["reference: slider -> metric"])[1]
+    ref_median = figures(rows["reference: slider -> metric"])[0]
     print(
-        f"\nBrowser (headless Chromium, {DEFAULT_TRIALS:,} trials = the app's default;"
-        f" {SETTLE_MS} ms pause between moves)"
+        f"\nBrowser (headless Chromium; {moves} moves, {SETTLE_MS} ms apart; ratios to the "
+        "empty reference page in this run)"
     )
-    print(f"first render, first session after the server is up: {first:.2f} s")
-    print(f"first render, a second session:                     {second:.2f} s")
-    for label, xs in (("updated P(hit)", to_hit), ("whole page redrawn", to_page)):
-        ms = sorted(1000 * x for x in xs)
-        p95 = ms[min(len(ms) - 1, int(np.ceil(0.95 * len(ms))) - 1)]
+    print(f"{'':32} {'median ms':>9} {'p95 ms':>8} {'max ms':>8} {'median x':>9} {'p95 x':>7}")
+    for label, xs in rows.items():
+        med, p95, top = figures(xs)
         print(
-            f"slider -> {label:<18} ({len(ms)} moves): median {statistics.median(ms):.0f} ms,"
-            f" p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
+            f"{label:32} {med:9.0f} {p95:8.0f} {top:8.0f} {med / ref_median:8.2f}x "
+            f"{p95 / ref_p95:6.2f}x"
         )
+    print(f"{'first render':32} {'reference':>9} {'Plan':>8} {'ratio':>8}")
+    print(
+        f"{'  first session after start':32} {ref_first:8.2f}s {app_first:7.2f}s "
+        f"{app_first / ref_first:7.2f}x"
+    )
+    print(
+        f"{'  a second session':32} {ref_second:8.2f}s {app_second:7.2f}s "
+        f"{app_second / ref_second:7.2f}x"
+    )
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from sim.models import Scenario
 from sim.store import StoreError
 from ui import shell, storage
 from ui.agreement import Candidate, agree_controls
-from ui.results import cached_plan, cached_simulate, fmt_outcome
+from ui.results import cached_plan, fmt_outcome, headline_numbers
 from ui.team import team_rows
 
 WORKING = "working"
@@ -85,12 +85,19 @@ except StoreError as exc:
     st.stop()
 scenarios = [sc for sc, _ in loaded]
 names = unique_labels([sc.name for sc in scenarios])
-results = [cached_simulate(sc.to_json(), int(trials), int(seed)) for sc in scenarios]
+results = [headline_numbers(sc, int(trials), int(seed)) for sc in scenarios]
 plans = [cached_plan(sc.to_json(), confidence / 100) for sc in scenarios]
-st.caption(
-    f"Each scenario is simulated over the same {int(trials):,} quarters drawn with seed "
-    f"{int(seed)}, so the differences you see come from the assumptions, not from chance."
-)
+if all(r.exact for r in results):
+    st.caption(
+        "Exact odds over every possible quarter for each scenario (no simulation noise), so the "
+        "differences you see come from the assumptions, not from chance."
+    )
+else:
+    st.caption(
+        f"Bookings are simulated over the same {int(trials):,} quarters drawn with seed "
+        f"{int(seed)} for every scenario (customers: exact odds), so the differences you see "
+        "come from the assumptions, not from chance."
+    )
 
 # ---- Headline per scenario ---------------------------------------------------------------------
 for col, name, sc, r in zip(st.columns(len(scenarios)), names, scenarios, results, strict=True):

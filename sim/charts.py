@@ -66,6 +66,41 @@ def metric_label(metric: str) -> str:
     return "Customers won" if metric == "customers" else "Bookings"
 
 
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure from plain specs without Plotly's validation: the Plan page draws two charts on
+    every move, and validating them cost about 20 ms of the server's time each move. The specs
+    are checked in the tests instead (tests/unit/test_charts.py validates every chart)."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _target_line(x: float, text: str, colour: str = "#cf222e") -> tuple[dict[str, Any], ...]:
+    """target_line's shape and annotation as specs."""
+    shape = {
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "paper",
+        "line": {"dash": "dash", "color": colour},
+    }
+    label = {
+        "x": x,
+        "y": 1,
+        "xref": "x",
+        "yref": "paper",
+        "text": text,
+        "showarrow": False,
+        "xanchor": "right",
+        "yanchor": "top",
+    }
+    return shape, label
+
+
+CHART_TAIL = 1e-4  # an outcome less likely than this is not drawn (a bar under 0.01%)
+
+
 def outcome_chart(result: SimulationResult, *, height: int = 360) -> go.Figure:
     """Distribution of the quarter's outcome; the target marked and the hit region shaded."""
     left, right, prob = result.distribution()
@@ -73,62 +108,70 @@ def outcome_chart(result: SimulationResult, *, height: int = 360) -> go.Figure:
     integer = result.metric == "customers"
     centre = left if integer else (left + right) / 2
     hit = centre >= target - HIT_TOLERANCE
-    keep = prob > 0
-    fig = go.Figure(
-        go.Bar(
-            x=centre[keep],
-            y=prob[keep],
-            width=None if integer else (right - left)[keep],
-            marker_color=np.where(hit[keep], HIT_COLOUR, MISS_COLOUR),
-            hovertemplate="%{x:,.0f}: %{y:.1%}<extra></extra>",
-            showlegend=False,
-        )
+    hit_share = float(prob[hit].sum())
+    seen = np.flatnonzero(prob >= CHART_TAIL)
+    keep = slice(seen[0], seen[-1] + 1) if len(seen) else slice(None)
+    shape, label = _target_line(target - 0.5 if integer else target, f"Target {target:,.0f}")
+    bars: dict[str, Any] = {
+        "type": "bar",
+        "x": centre[keep],
+        "y": prob[keep],
+        "marker": {"color": np.where(hit[keep], HIT_COLOUR, MISS_COLOUR)},
+        "hovertemplate": "%{x:,.0f}: %{y:.1%}<extra></extra>",
+        "showlegend": False,
+    }
+    if not integer:
+        bars["width"] = (right - left)[keep]
+    headline = {
+        "text": f"<b>Hit the number: {hit_share:.0%}</b>",
+        "showarrow": False,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 1,
+        "y": 1.08,
+        "font": {"color": HIT_COLOUR},
+    }
+    return _figure(
+        [bars],
+        {
+            "annotations": [headline, label],
+            "shapes": [shape],
+            "bargap": 0.05,
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+            "xaxis": {"title": {"text": f"{metric_label(result.metric)} this quarter"}},
+            "yaxis": {"title": {"text": "Chance"}, "tickformat": ".0%"},
+        },
     )
-    fig.add_annotation(
-        text=f"<b>Hit the number: {prob[hit].sum():.0%}</b>",
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=1,
-        y=1.08,
-        font={"color": HIT_COLOUR},
-    )
-    target_line(fig, target - 0.5 if integer else target, f"Target {target:,.0f}")
-    fig.update_layout(
-        bargap=0.05,
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis_title=f"{metric_label(result.metric)} this quarter",
-        yaxis_title="Chance",
-        yaxis_tickformat=".0%",
-    )
-    return fig
 
 
 def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
     """Expected count at every stage, one funnel per source."""
-    fig = go.Figure()
+    traces = []
     for source in scenario.sources:
         counts = np.asarray(source.expected_counts())
-        fig.add_trace(
-            go.Funnel(
-                name=plot_text(f"{source.name} ({source.owner})"),
-                y=[plot_text(stage) for stage in source.stages],
-                x=counts,
-                text=[f"{c:,.1f}" if c < 100 else f"{c:,.0f}" for c in counts],
-                textinfo="text",
-                marker_color=OWNER_COLOURS[source.owner],
-                opacity=0.9 if source.owner == "marketing" else 0.75,
-                hovertemplate="%{y}: %{x:,.1f}<extra>%{fullData.name}</extra>",
-            )
+        traces.append(
+            {
+                "type": "funnel",
+                "name": plot_text(f"{source.name} ({source.owner})"),
+                "y": [plot_text(stage) for stage in source.stages],
+                "x": counts,
+                "text": [f"{c:,.1f}" if c < 100 else f"{c:,.0f}" for c in counts],
+                "textinfo": "text",
+                "marker": {"color": OWNER_COLOURS[source.owner]},
+                "opacity": 0.9 if source.owner == "marketing" else 0.75,
+                "hovertemplate": "%{y}: %{x:,.1f}<extra>%{fullData.name}</extra>",
+            }
         )
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": 1.12, "x": 0},
-        funnelmode="group",
+    return _figure(
+        traces,
+        {
+            "height": height,
+            "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+            "legend": {"orientation": "h", "y": 1.12, "x": 0},
+            "funnelmode": "group",
+        },
     )
-    return fig
 
 
 def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
@@ -220,10 +263,11 @@ def _shared_histogram(
     results: Sequence[SimulationResult], bins: int = 60
 ) -> tuple[np.ndarray, list[np.ndarray], bool]:
     """x values and each result's probabilities on the same bins (whole numbers stay whole)."""
-    integer = all(r.outcomes.dtype.kind in "iu" for r in results)
+    integer = all(r.exact or r.outcomes.dtype.kind in "iu" for r in results)
     if integer:
-        size = max(int(r.outcomes.max()) for r in results) + 1
-        probs = [np.bincount(r.outcomes, minlength=size) / r.trials for r in results]
+        laws = [r.distribution()[2] for r in results]
+        size = max(len(p) for p in laws)
+        probs = [np.pad(p, (0, size - len(p))) for p in laws]
         x = np.arange(size, dtype=float)
     else:
         lo = min(float(r.outcomes.min()) for r in results)

@@ -296,6 +296,23 @@ class Outcome:
     p_hit: float
 
     @classmethod
+    def of_pmf(cls, pmf: np.ndarray, target: float) -> Outcome:
+        """The same summary from an exact law of whole numbers (pmf on 0..K)."""
+        cdf = np.cumsum(pmf)
+        qs = np.searchsorted(cdf, QUANTILES, side="left").astype(float)
+        hit = 0.0
+        if math.isfinite(target):
+            hit = float(pmf[max(0, math.ceil(target - HIT_TOLERANCE)) :].sum())
+        return cls(
+            target=float(target),
+            mean=float(np.arange(len(pmf)) @ pmf),
+            p10=float(qs[0]),
+            p50=float(qs[1]),
+            p90=float(qs[2]),
+            p_hit=hit,
+        )
+
+    @classmethod
     def of(cls, values: np.ndarray, target: float) -> Outcome:
         if values.dtype.kind in "iu":
             cdf = np.cumsum(np.bincount(values)) / len(values)
@@ -356,18 +373,29 @@ class SimulationResult:
     sources: tuple[SourceResult, ...]
     outcomes: np.ndarray = field(repr=False)
     owner_outcomes: dict[Owner, np.ndarray] = field(repr=False)
+    pmf: np.ndarray | None = field(default=None, repr=False)  # exact law of the total (see exact)
 
     @property
     def p_hit(self) -> float:
         return self.total.p_hit
 
     @property
+    def exact(self) -> bool:
+        """True when the numbers come from the exact law, with no simulation noise."""
+        return self.pmf is not None
+
+    @property
     def p_hit_se(self) -> float:
-        """Monte Carlo standard error of P(hit)."""
+        """Monte Carlo standard error of P(hit) (0 for an exact result)."""
+        if self.pmf is not None:
+            return 0.0
         return math.sqrt(self.total.p_hit * (1 - self.total.p_hit) / self.trials)
 
     def distribution(self, bins: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(left edges, right edges, probability) of the outcome, for charts."""
+        if self.pmf is not None:
+            values = np.arange(len(self.pmf), dtype=float)
+            return values, values, self.pmf
         if self.outcomes.dtype.kind in "iu":
             prob = np.bincount(self.outcomes) / self.trials
             values = np.arange(len(prob), dtype=float)
@@ -450,4 +478,49 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
         sources=sources,
         outcomes=total,
         owner_outcomes=owner_out,
+    )
+
+
+def exact(scenario: Scenario) -> SimulationResult | None:
+    """The customers outcome from the exact laws, with no simulation noise, or None.
+
+    Each source's law of wins is exact (`source_pmf`); sources are independent, so an owner's
+    law and the total's are their convolutions. None for bookings (deal sizes are simulated)
+    and when a source is too large to tabulate: use `simulate` then.
+    """
+    if scenario.metric != "customers":
+        return None
+    driven = drives(scenario)
+    pmfs = [source_pmf(s, drive=driven.get(s.name)) for s in scenario.sources]
+    if any(p is None for p in pmfs):
+        return None
+    owner_pmf = {o: np.ones(1) for o in OWNERS}
+    for source, pmf in zip(scenario.sources, pmfs, strict=True):
+        assert pmf is not None
+        owner_pmf[source.owner] = np.convolve(owner_pmf[source.owner], pmf)
+    total = np.convolve(owner_pmf["marketing"], owner_pmf["sales"])
+    empty = np.zeros(0, dtype=np.int64)
+    return SimulationResult(
+        scenario=scenario.name,
+        quarter=scenario.quarter,
+        metric=scenario.metric,
+        trials=0,
+        seed=0,
+        total=Outcome.of_pmf(total, scenario.target),
+        owners={o: Outcome.of_pmf(owner_pmf[o], scenario.owner_target(o)) for o in OWNERS},
+        shares={o: scenario.share(o) for o in OWNERS},
+        sources=tuple(
+            SourceResult(
+                name=s.name,
+                owner=s.owner,
+                stages=tuple(s.stages),
+                expected=tuple(expected_counts(s, driven.get(s.name))),
+                wins=Outcome.of_pmf(p, math.inf),
+            )
+            for s, p in zip(scenario.sources, pmfs, strict=True)
+            if p is not None
+        ),
+        outcomes=empty,
+        owner_outcomes={o: empty for o in OWNERS},
+        pmf=total,
     )

@@ -122,10 +122,12 @@ def ago(iso: str, now: datetime | None = None) -> str:
 
 
 def others(people: list[Presence], me: str) -> list[str]:
-    """Who else is in the room, as the names they typed ('Sam (following)'), one per session."""
+    """Who else is in the room, as the names they typed ('Sam', 'someone (following)'), one per
+    session."""
     out = []
     for p in people:
         if p.session_id == me:
             continue
-        out.append(f"{p.name} (following)" if p.mode == "follow" else p.name)
+        name = "someone" if p.name == "unnamed" else p.name
+        out.append(f"{name} (following)" if p.mode == "follow" else name)
     return out

@@ -14,11 +14,14 @@ from typing import Any
 
 import streamlit as st
 
+from sim.merge import FieldChange, apply_changes
 from sim.models import Scenario, ScenarioError, parse_scenario
 
 DEFAULT_DEAL = {"mean": 30000, "cv": 0.6}
 DEFAULT_NEGBIN_CV = 0.25
 SYNCED = "plan_synced_rev"
+REPORTED = "plan_reported"  # each widget's value as the browser reported it on the last run
+SENT = "plan_sent"  # each widget's value as the server last wrote it (sync_widgets)
 
 
 @dataclass(frozen=True)
@@ -100,19 +103,61 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
     """Write the scenario into widget state after a load, or when the widgets were forgotten."""
     reload = st.session_state.get(SYNCED) != rev
     data = scenario.to_dict()
+    sent = st.session_state.setdefault(SENT, {})
     for b in bindings(scenario):
         if reload or b.key not in st.session_state:
             value = _get(data, b.path)
-            st.session_state[b.key] = b.to_widget(b.default if value is None else value)
+            st.session_state[b.key] = sent[b.key] = b.to_widget(
+                b.default if value is None else value
+            )
     st.session_state[SYNCED] = rev
 
 
-def candidate(scenario: Scenario) -> tuple[Scenario, str | None]:
-    """The scenario the widgets describe, or the current one and an error naming the field."""
+def moved(scenario: Scenario) -> set[str]:
+    """The widgets the leader moved since the last run.
+
+    A browser reports every widget's value on each run, and may report a value from before the
+    screen showed another leader's move (its request crossed the update on the way). So a move
+    is a value that differs from the one this browser reported last time and from the one the
+    server last wrote into the widget; comparing with the scenario instead would take a stale
+    value for a move and undo the other leader's change.
+    """
+    before = st.session_state.get(REPORTED, {})
+    sent = st.session_state.get(SENT, {})
+    now = {b.key: st.session_state[b.key] for b in bindings(scenario) if b.key in st.session_state}
+    st.session_state[REPORTED] = now
+    return {
+        key
+        for key, value in now.items()
+        if key in before and value != before[key] and (key not in sent or value != sent[key])
+    }
+
+
+def accept(keys: set[str]) -> None:
+    """The moves were taken: the widgets now hold what the server knows them to hold."""
+    reported, sent = st.session_state.get(REPORTED, {}), st.session_state.setdefault(SENT, {})
+    for key in keys:
+        sent[key] = reported[key]
+
+
+_UNSAVED = object()
+
+
+def keep_unsaved(keys: set[str]) -> None:
+    """A move that could not be saved (an invalid value) stays a move on the next run, so its
+    error stays on screen until it is fixed."""
+    reported = st.session_state.get(REPORTED, {})
+    for key in keys:
+        reported[key] = _UNSAVED
+
+
+def candidate(scenario: Scenario, keys: set[str] | None = None) -> tuple[Scenario, str | None]:
+    """The scenario with the moved widgets' values (`keys`; all widgets when None), or the
+    current one and an error naming the field."""
     data = copy.deepcopy(scenario.to_dict())
     had_deal = "deal_size" in data
     for b in bindings(scenario):
-        if b.key not in st.session_state:
+        if b.key not in st.session_state or (keys is not None and b.key not in keys):
             continue
         shown = st.session_state[b.key]
         value = _get(data, b.path)
@@ -137,3 +182,96 @@ def candidate(scenario: Scenario) -> tuple[Scenario, str | None]:
         return parse_scenario(data), None
     except ScenarioError as exc:
         return scenario, str(exc)
+
+
+def with_change(scenario: Scenario, change: FieldChange) -> Scenario:
+    """The scenario with one field changed (a put-back from the room); unchanged if invalid."""
+    try:
+        return parse_scenario(apply_changes(scenario.to_dict(), [change]))
+    except ScenarioError:
+        return scenario
+
+
+def draw(scenario: Scenario) -> None:
+    """The Plan page's assumptions: one widget per field, each bound to the scenario above."""
+    st.subheader("Assumptions")
+    top = st.columns([2, 1, 2, 2])
+    top[0].text_input("Scenario name", key="plan_name", max_chars=80)
+    top[1].text_input("Quarter", key="plan_quarter", max_chars=7, help="Like 2027-Q1.")
+    top[2].radio(
+        "What the number counts",
+        ["customers", "bookings"],
+        key="plan_metric",
+        horizontal=True,
+        format_func=str.capitalize,
+    )
+    top[3].number_input(
+        "Target for the quarter",
+        min_value=0.0,
+        step=1.0,
+        format="%.0f",
+        key="plan_target",
+        help="New customers, or bookings in currency, depending on the metric.",
+    )
+    st.slider(
+        "Marketing's share of the number",
+        0,
+        100,
+        step=1,
+        format="%d%%",
+        key="plan_marketing_share",
+        help="The rest is sales-sourced: SDR cold calling and sellers' own prospecting.",
+    )
+    with st.expander("Deal size (used for bookings)", expanded=scenario.metric == "bookings"):
+        d1, d2 = st.columns(2)
+        d1.number_input("Average deal size", min_value=0.0, step=1000.0, key="plan_deal_mean")
+        d2.number_input(
+            "Deal size variation (CV)",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.1,
+            key="plan_deal_cv",
+            help="Standard deviation divided by the average; 0.6 is typical.",
+        )
+    tabs = st.tabs([f"{s.name} · {s.owner}" for s in scenario.sources])
+    for i, (tab, source) in enumerate(zip(tabs, scenario.sources, strict=True)):
+        with tab:
+            v1, v2, v3 = st.columns([3, 2, 1])
+            v1.slider(
+                f"{source.stages[0]}s per quarter",
+                0,
+                max(1000, int(source.volume.mean * 3) // 100 * 100),
+                step=1,
+                key=f"plan_s{i}_volume",
+                help=f"How many {source.stages[0]}s {source.name} commits to this quarter.",
+            )
+            v2.selectbox(
+                "How the volume varies",
+                ["fixed", "poisson", "negbin"],
+                format_func={
+                    "fixed": "Exactly this many",
+                    "poisson": "Random around it",
+                    "negbin": "Random, with good and bad quarters",
+                }.get,
+                key=f"plan_s{i}_dist",
+            )
+            if st.session_state.get(f"plan_s{i}_dist") == "negbin":
+                v3.number_input("Quarter-to-quarter CV", 0.01, 5.0, step=0.05, key=f"plan_s{i}_cv")
+            for j, (label, rate) in enumerate(zip(source.step_labels(), source.rates, strict=True)):
+                r1, r2 = st.columns([3, 1])
+                r1.slider(f"{label} rate", 0, 100, step=1, format="%d%%", key=rate_key(i, j))
+                r2.number_input(
+                    "Evidence (leads seen)",
+                    min_value=0,
+                    max_value=1_000_000,
+                    step=10,
+                    key=evidence_key(i, j),
+                    help="How many leads this rate was measured on. 0 means known exactly; "
+                    "fewer leads means a wider range of possible rates.",
+                )
+                lo, hi = rate.interval(0.8)
+                r1.caption(
+                    f"{rate.mean:.1%} · known exactly"
+                    if not rate.uncertain
+                    else f"{rate.mean:.1%} · 80% range {lo:.0%}–{hi:.0%}"
+                )

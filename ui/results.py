@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from sim import plan, scenario_from_json, simulate
-from sim.engine import SimulationResult
+from sim.charts import funnel_chart, outcome_chart
+from sim.engine import DEFAULT_TRIALS, SimulationResult, exact
 from sim.export import SignOff, export
 from sim.leads import LeadCheck, check_leads
+from sim.models import Scenario
 from sim.plan import PlanResult
 
 
@@ -44,3 +47,35 @@ def export_bytes(scenario_json: str, fmt: str, day: str, signoff: SignOff | None
 def cached_lead_check(raw: bytes, scenario_json: str) -> LeadCheck:
     """A lead list is checked once per file and MQL definition, not on every rerun."""
     return check_leads(raw, scenario_from_json(scenario_json))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def cached_exact(scenario_json: str) -> SimulationResult | None:
+    return exact(scenario_from_json(scenario_json))
+
+
+def headline_numbers(
+    scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0
+) -> SimulationResult:
+    """The outcome a page shows: exact for customers (no simulation noise, the same on every
+    page and every screen), simulated with `trials` and `seed` for bookings."""
+    scenario_json = scenario.to_json()
+    return cached_exact(scenario_json) or cached_simulate(scenario_json, trials, seed)
+
+
+def outcome_caption(result: SimulationResult) -> str:
+    """How the numbers were made, in a leader's words."""
+    if result.exact:
+        return "exact odds over every possible quarter (no simulation noise)"
+    return f"{result.trials:,} simulated quarters"
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_outcome_chart(scenario_json: str, trials: int, seed: int) -> go.Figure:
+    """The outcome chart, made once per scenario for every screen in the room."""
+    return outcome_chart(headline_numbers(scenario_from_json(scenario_json), trials, seed))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_funnel_chart(scenario_json: str) -> go.Figure:
+    return funnel_chart(scenario_from_json(scenario_json))

@@ -4,8 +4,9 @@ Session state names (documented in docs/app.md):
 - "scenario": the last valid working Scenario (never replaced by an invalid one);
 - "scenario_rev": bumped whenever a scenario is loaded, so editors re-read it;
 - "presentation": presentation mode on/off;
-- "store_id", "store_version": the saved scenario this session edits and the version it is on
-  (autosave appends the next one; see ui/storage.py); "author": the name on those versions.
+- "store_id", "store_version": the saved scenario this session edits and the version its screen
+  shows (a change is applied on top of the latest version; see ui/storage.py); "author": the name
+  on those versions; "room_*": the live room (ui/room.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
-from ui import storage
+from ui import room, storage
 from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +44,14 @@ def page_label(path: Path) -> str:
 def setup_page(title: str) -> None:
     """Call first on every page: config, navigation, presentation toggle."""
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
-    for key in ("author", "presentation"):  # the sidebar's settings follow the user across pages
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    # The sidebar's settings follow the user across pages. Widget state alone does not: after a
+    # fragment rerun, Streamlit forgot "Your name" on the next page. So each is also kept under
+    # a plain key ("kept_author", "kept_presentation") and written back before its widget.
+    for key in KEPT:
+        if f"kept_{key}" in st.session_state:
+            st.session_state[key] = st.session_state[f"kept_{key}"]
+    if "kept_presentation" not in st.session_state and st.query_params.get("follow") == "1":
+        keep("presentation", True)  # a projector opened with the follow link
     with st.sidebar:
         st.markdown("### Pipeline Pact")
         st.page_link(str(ROOT / "app.py"), label="Plan")
@@ -54,6 +60,8 @@ def setup_page(title: str) -> None:
         st.text_input(
             "Your name",
             key="author",
+            on_change=_kept,
+            args=("author",),
             max_chars=80,
             help="Written next to every version you save, in the scenario's history.",
         )
@@ -62,11 +70,40 @@ def setup_page(title: str) -> None:
         st.toggle(
             "Presentation mode",
             key="presentation",
-            help="Large numbers for a projector; hides the editing controls.",
+            on_change=_kept,
+            args=("presentation",),
+            help="For the projector: follows the room read-only (always the latest version), "
+            "large numbers, no editing controls. 'Take the wheel' edits again.",
         )
+        share_links()
     if presentation_mode():
         st.html(_PRESENTATION_CSS)
-    storage.conflict_choices(reload_saved)
+    storage.notices()
+
+
+KEPT = ("author", "presentation")
+
+
+def keep(key: str, value: object) -> None:
+    """Set a sidebar setting (before its widget is drawn, or from a callback)."""
+    st.session_state[key] = st.session_state[f"kept_{key}"] = value
+
+
+def _kept(key: str) -> None:
+    st.session_state[f"kept_{key}"] = st.session_state.get(key)
+
+
+def share_links() -> None:
+    """The links that bring another leader, or the projector, into this room."""
+    sid = st.session_state.get("store_id")
+    if not sid:
+        return
+    base = str(st.context.url or "").split("?")[0]
+    with st.popover("Invite to this plan", width="stretch"):
+        st.caption("Another leader (edits with you):")
+        st.code(f"{base}?scenario={sid}", language=None)
+        st.caption("The projector (follows, read-only, large numbers):")
+        st.code(f"{base}?scenario={sid}&follow=1", language=None)
 
 
 def let_browser_paint() -> None:
@@ -85,35 +122,49 @@ def presentation_mode() -> bool:
     return bool(st.session_state.get("presentation", False))
 
 
-def current_scenario() -> Scenario:
-    """The working scenario; the seed plan until the user loads or edits another."""
+def current_scenario(*, catch_up: bool = True) -> Scenario:
+    """The working scenario: the one in the link, else the seed plan until the user loads or
+    edits another. With `catch_up`, the latest saved version when another screen saved one (a
+    page that reads its editors first catches up after, so a move is never overwritten)."""
     if "scenario" not in st.session_state:
         st.session_state["scenario"] = storage.resume() or load_scenario(SEED_FILE)
         st.session_state["scenario_rev"] = 0
     if (sid := st.session_state.get("store_id")) and st.query_params.get("scenario") != sid:
         st.query_params["scenario"] = sid  # the link survives moving between pages
+    if catch_up:
+        catch_up_with_room()
     scenario: Scenario = st.session_state["scenario"]
     return scenario
 
 
-def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool = True) -> None:
-    """Replace the working scenario and save it as a new version (autosave); editors re-read it
-    unless they produced it."""
-    st.session_state["scenario"] = scenario
-    if reload_editors:
-        st.session_state["scenario_rev"] = st.session_state.get("scenario_rev", 0) + 1
-    if save:
-        storage.autosave(scenario)
-
-
-def reload_saved() -> None:
-    """Take the latest saved version of the working scenario (after someone else saved)."""
+def catch_up_with_room() -> bool:
+    """Show the latest saved version if another screen saved one since this one showed it."""
     s, sid = storage.store(), st.session_state.get("store_id")
     if s is None or sid is None:
-        return
-    scenario, info = s.load(sid)
-    st.session_state["store_version"] = info.number
-    set_scenario(scenario, save=False)
+        return False
+    head = room.feed(s).head(sid)
+    if head is None or head <= int(st.session_state.get("store_version") or 0):
+        return False
+    latest = storage.latest(s, sid)
+    if latest is None:
+        return False
+    st.session_state["scenario"] = latest
+    st.session_state["scenario_rev"] = scenario_rev() + 1
+    return True
+
+
+def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool = True) -> Scenario:
+    """Make `scenario` the working one and save what changed (field by field, on top of the
+    latest version). Returns the working scenario as saved: with other leaders' changes merged
+    in. Editors re-read it unless they produced it and nothing else changed."""
+    saved = scenario
+    if save:
+        saved, replaced = storage.autosave(scenario, st.session_state.get("scenario"))
+        room.remember_replaced(replaced, saved.to_dict())
+    st.session_state["scenario"] = saved
+    if reload_editors or saved != scenario:
+        st.session_state["scenario_rev"] = scenario_rev() + 1
+    return saved
 
 
 def scenario_rev() -> int:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 
-from sim.models import Scenario
+from sim.merge import changes_between
+from sim.models import Scenario, ScenarioError
 from sim.store import (
     DATABASE_URL_VARIABLE,
     LockedError,
+    Replaced,
     ScenarioInfo,
     Store,
     StoreError,
@@ -90,21 +92,30 @@ def resume() -> Scenario | None:
     return scenario
 
 
-def autosave(scenario: Scenario) -> None:
-    """Append the working scenario as a new version; the first save creates it and its link."""
+def autosave(
+    scenario: Scenario, shown: Scenario | None = None
+) -> tuple[Scenario, tuple[Replaced, ...]]:
+    """Save what changed from `shown` (the scenario this screen showed) to `scenario`, field by
+    field, on top of the latest saved version; the first save creates the saved scenario and
+    its link. Returns the scenario as it now stands in the store (this change merged with every
+    other leader's: the screen shows that) and the values someone else set since this screen
+    last updated that this change overwrote (ui/room.py offers to put them back)."""
     s = store()
     if s is None:
-        return
+        return scenario, ()
     sid = st.session_state.get("store_id")
     try:
         if sid is None:
             info = s.create(scenario, author())
             st.session_state["store_id"] = info.scenario_id
+            st.session_state["store_version"] = info.number
             st.query_params["scenario"] = info.scenario_id
-        else:
-            info = s.save(sid, scenario, author(), based_on=st.session_state["store_version"])
-        st.session_state["store_version"] = info.number
-        st.session_state.pop("store_conflict", None)
+            return scenario, ()
+        before = shown if shown is not None else st.session_state.get("scenario", scenario)
+        changes = changes_between(before.to_dict(), scenario.to_dict())
+        if not changes:
+            return scenario, ()
+        applied = s.apply(sid, changes, author(), seen=st.session_state.get("store_version", 0))
     except LockedError:
         # The agreed version stays as agreed; the edit starts a new draft scenario.
         taken = {info.name for info in s.scenarios() + s.scenarios(deleted=True)}
@@ -115,8 +126,24 @@ def autosave(scenario: Scenario) -> None:
             f"The agreed plan is locked, so your change started a new draft: {md_text(draft.name)}."
         )
         st.rerun()
-    except StoreError as exc:
-        st.session_state["store_conflict"] = str(exc)
+    except ScenarioError as exc:  # merged with a change made meanwhile, the plan is invalid
+        st.session_state["store_error"] = (
+            f"Not saved: {exc}. Someone changed the plan at the same moment; the screen shows "
+            "the latest saved version"
+        )
+        return latest(s, sid) or scenario, ()
+    st.session_state["store_version"] = applied.info.number
+    return applied.scenario, applied.replaced
+
+
+def latest(s: Store, sid: str) -> Scenario | None:
+    """The latest saved version of a scenario (the session now shows it)."""
+    try:
+        scenario, info = s.load(sid)
+    except StoreError:
+        return None
+    st.session_state["store_version"] = info.number
+    return scenario
 
 
 def draft_name(name: str, taken: set[str]) -> str:
@@ -145,34 +172,13 @@ def open_saved(sid: str, version: int, scenario: Scenario) -> None:
     st.session_state["store_version"] = version
     st.session_state["scenario"] = scenario
     st.session_state["scenario_rev"] = st.session_state.get("scenario_rev", 0) + 1
-    st.session_state.pop("store_conflict", None)
+    st.session_state.pop("room_replaced", None)
     st.query_params["scenario"] = sid
 
 
-def conflict_choices(reload: Callable[[], None]) -> None:
-    """When someone else saved first: keep mine as a new scenario, or load theirs."""
-    message = st.session_state.get("store_conflict")
-    sid, mine = st.session_state.get("store_id"), st.session_state.get("store_version")
-    s = store() if sid else None
-    if not message and s is not None and sid is not None:
-        head = s.head(sid)
-        if head is not None and head != mine:
-            message = (
-                f"someone saved version {head} of this scenario since your version {mine}; "
-                "save yours as a new scenario, or reload theirs"
-            )
+def notices() -> None:
+    """One-off messages about saving: a draft started from the agreed plan, a refused move."""
     if notice := st.session_state.pop("store_notice", None):
         st.info(notice)
-    if not message:
-        return
-    st.warning(f"Not saved: {message}.")
-    mine, theirs = st.columns(2)
-    if mine.button("Save mine as a new scenario", key="store_save_new"):
-        st.session_state.pop("store_id", None)
-        st.session_state.pop("store_conflict", None)
-        autosave(st.session_state["scenario"])
-        st.rerun()
-    if theirs.button("Load theirs", key="store_reload"):
-        st.session_state.pop("store_conflict", None)
-        reload()
-        st.rerun()
+    if error := st.session_state.pop("store_error", None):
+        st.error(f"{error}.")

@@ -49,12 +49,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
 class AppServer:
     """One `streamlit run app.py` on a free port, with its own data folder."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
+        self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "streamlit.log"
+        self.log = data_dir / f"streamlit-{self.port}.log"
         self._log_file: Any = None
 
     def start(self) -> None:
@@ -62,6 +63,7 @@ class AppServer:
             **os.environ,
             "PACT_DATA_DIR": str(self.data_dir),
             "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+            **self.extra_env,
         }
         self._log_file = self.log.open("ab")
         self.proc = subprocess.Popen(

@@ -1,5 +1,5 @@
-"""In the meeting: slider moves survive a refresh and a server restart; a second leader's
-stale save is refused with a choice."""
+"""In the meeting: slider moves survive a refresh and a server restart (two leaders on one link:
+tests/e2e/test_room_journey.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 from e2e_helpers import AppServer, move_slider
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -33,27 +33,3 @@ def test_refresh_and_restart_keep_every_move(app_server: AppServer, page: Page, 
     # What must not happen: the seed value coming back, or an error box.
     expect(page.get_by_text("75.0% · known exactly")).to_have_count(0)
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
-
-
-def test_two_leaders_on_one_scenario_stale_save_is_refused(
-    app_server: AppServer, browser: Browser, artifacts
-) -> None:
-    a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    a.goto(app_server.url)
-    expect(a.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
-    move_mql_to_sql(a, 1)
-    expect(a).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
-    b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    b.goto(a.url)
-    expect(b.get_by_text("76.0% · known exactly")).to_be_visible(timeout=30_000)
-    move_mql_to_sql(a, 2)
-    expect(a.get_by_text("78.0% · known exactly")).to_be_visible(timeout=15_000)
-    move_mql_to_sql(b, 3, "ArrowLeft")
-    expect(b.get_by_text("save yours as a new scenario, or reload theirs")).to_be_visible(
-        timeout=15_000
-    )
-    b.screenshot(path=artifacts / "meeting-stale-save.png", full_page=True)
-    b.get_by_role("button", name="Load theirs").click()
-    expect(b.get_by_text("78.0% · known exactly")).to_be_visible(timeout=15_000)
-    a.context.close()
-    b.context.close()

@@ -15,7 +15,7 @@ from scipy import stats
 from unit_helpers import one_source
 
 from sim import parse_scenario, simulate
-from sim.engine import draw_source_wins, source_pmf
+from sim.engine import draw_source_wins, exact, source_pmf
 from sim.models import Scenario
 
 TRIALS = 200_000
@@ -254,3 +254,71 @@ def test_trials_must_be_whole(seed: Scenario, bad: object) -> None:
 def test_seed_must_be_non_negative(seed: Scenario) -> None:
     with pytest.raises(ValueError, match="^seed:"):
         simulate(seed, trials=1000, seed=-1)
+
+
+# ---- the exact result (no simulation noise) ---------------------------------------------------
+def test_exact_total_is_the_convolution_of_the_scipy_laws() -> None:
+    """Poisson(100) x 0.3 (marketing) + Binomial(80, 0.25) (sales): Poisson(30) + Bin(80, .25)."""
+    data = {
+        "schema_version": 1,
+        "name": "Two",
+        "quarter": "2027-Q1",
+        "metric": "customers",
+        "target": 48,
+        "marketing_share": 0.6,
+        "sources": [
+            {
+                "name": "In",
+                "owner": "marketing",
+                "stages": ["A", "B", "C"],
+                "volume": {"mean": 100, "dist": "poisson"},
+                "rates": [{"mean": 0.6}, {"mean": 0.5}],
+            },
+            {
+                "name": "Out",
+                "owner": "sales",
+                "stages": ["A", "B"],
+                "volume": {"mean": 80, "dist": "fixed"},
+                "rates": [{"mean": 0.25}],
+            },
+        ],
+    }
+    result = exact(parse_scenario(data))
+    assert result is not None
+    assert result.exact
+    assert result.p_hit_se == 0
+    k = np.arange(200)
+    law = np.convolve(stats.poisson.pmf(k, 30), stats.binom.pmf(np.arange(81), 80, 0.25))
+    assert result.total.p_hit == pytest.approx(law[48:].sum(), abs=1e-10)
+    assert result.total.mean == pytest.approx(50, abs=1e-8)
+    cdf = np.cumsum(law)
+    assert result.total.p50 == np.searchsorted(cdf, 0.5)
+    assert result.owners["marketing"].p_hit == pytest.approx(stats.poisson.sf(48 * 0.6 - 1e-9, 30))
+    assert result.owners["sales"].p_hit == pytest.approx(
+        stats.binom.sf(math.ceil(48 * 0.4) - 1, 80, 0.25)
+    )
+    assert result.distribution()[2].sum() == pytest.approx(1)
+
+
+def test_exact_agrees_with_the_simulation_within_its_standard_error(seed: Scenario) -> None:
+    sim_result = simulate(seed, trials=400_000, seed=5)
+    exact_result = exact(seed)
+    assert exact_result is not None
+    assert abs(sim_result.p_hit - exact_result.p_hit) < 4 * sim_result.p_hit_se
+    for owner in ("marketing", "sales"):
+        p = exact_result.owners[owner].p_hit
+        se = math.sqrt(p * (1 - p) / 400_000)
+        assert abs(sim_result.owners[owner].p_hit - p) < 4 * se
+    assert abs(sim_result.total.mean - exact_result.total.mean) < 0.05
+
+
+def test_exact_is_none_for_bookings_and_untabulated_sources() -> None:
+    bookings = one_source(
+        {"mean": 50, "dist": "poisson"},
+        [{"mean": 0.5}],
+        metric="bookings",
+        deal_size={"mean": 1000, "cv": 0.5},
+    )
+    assert exact(bookings) is None
+    huge = one_source({"mean": 900_000, "dist": "poisson"}, [{"mean": 0.5, "n": 10}])
+    assert exact(huge) is None

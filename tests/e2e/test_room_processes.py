@@ -1,0 +1,71 @@
+"""Two app processes on one database form one room: a move saved through one server reaches a
+screen served by the other (PostgreSQL: LISTEN/NOTIFY; SQLite: a poll of the head version)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_helpers import AppServer, move_slider
+from playwright.sync_api import Browser, expect
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new store's URL: one SQLite file, or a new PostgreSQL database (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    base = os.environ.get("PACT_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PACT_TEST_POSTGRES_URL is not set: under CI=true this test must run")
+        pytest.skip("no PostgreSQL server: set PACT_TEST_POSTGRES_URL or run scripts/test")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"pact_e2e_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_save_through_one_process_reaches_a_screen_on_the_other(
+    database_url: str, browser: Browser, tmp_path: Path, artifacts
+) -> None:
+    env = {"PACT_DATABASE_URL": database_url}
+    one = AppServer(tmp_path / "one", env)
+    two = AppServer(tmp_path / "two", env)
+    for server in (one, two):
+        server.data_dir.mkdir()
+        server.start()
+    try:
+        leader = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        leader.goto(one.url)
+        expect(leader.get_by_text("Chance we hit the number")).to_be_visible(timeout=60_000)
+        move_slider(leader, "MQL → SQL rate", 1)
+        expect(leader).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+        query = leader.url.split("?", 1)[1]
+        follower = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        follower.goto(f"{two.url}/?{query}")
+        expect(follower.get_by_text("76.0% · known exactly")).to_be_visible(timeout=60_000)
+        move_slider(leader, "MQL → SQL rate", 3)
+        expect(follower.get_by_text("79.0% · known exactly")).to_be_visible(timeout=10_000)
+        follower.screenshot(path=artifacts / f"room-second-process-{database_url[:6]}.png")
+        expect(follower.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        leader.context.close()
+        follower.context.close()
+    finally:
+        one.stop()
+        two.stop()

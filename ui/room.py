@@ -1,0 +1,188 @@
+"""The live room: every screen open on a scenario shows its latest version, who else is there,
+and what changed last; a follower (the projector) is read-only and can take the wheel.
+
+Session state names (docs/room.md):
+- "room_session": this browser session's id in the room (presence);
+- "room_reacted": the head version this session last reran for (one rerun per new version);
+- "room_replaced": moves of someone else's that this session's last move overwrote, with how to
+  put each back (shown once, until dismissed or put back);
+- "room_beat": when (and as what) this session last said it is in the room.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from functools import lru_cache
+from typing import Any
+
+import streamlit as st
+
+from sim.merge import describe_all, field_label, value_text
+from sim.room import ChangeFeed, ago, others
+from sim.store import Presence, Replaced, Store, VersionInfo
+from ui import storage
+from ui.text import md_text
+
+LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new version
+BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
+PRESENCE_TTL_S = 1.0  # one read of who is here serves every session of the process this long
+
+
+def session_id() -> str:
+    if "room_session" not in st.session_state:
+        st.session_state["room_session"] = uuid.uuid4().hex
+    return str(st.session_state["room_session"])
+
+
+@st.cache_resource(show_spinner=False)
+def _feed(url: str, _store: Store) -> ChangeFeed:
+    return ChangeFeed(_store)
+
+
+def feed(s: Store) -> ChangeFeed:
+    """This process's change feed for the store (one LISTEN connection, or one shared poll)."""
+    return _feed(s.url, s)
+
+
+def following() -> bool:
+    """A follower (the projector) shows the latest version read-only, with large numbers."""
+    return bool(st.session_state.get("presentation", False))
+
+
+def take_the_wheel() -> None:
+    st.session_state["presentation"] = st.session_state["kept_presentation"] = False
+
+
+# ---- what changed, who is here ---------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _head(s: Store, sid: str, number: int) -> tuple[VersionInfo, dict[str, Any]] | None:
+    info = s.head_info(sid)
+    if info is None or info.number != number:
+        return None
+    scenario, _ = s.load(sid, number)
+    return info, scenario.to_dict()
+
+
+def last_change(s: Store, sid: str, number: int) -> str | None:
+    """'Sam: Inbound MQL → SQL rate 75% → 70%, 4 s ago' for a scenario's latest version."""
+    known = _head(s, sid, number)
+    if known is None:
+        return None
+    info, data = known
+    if not info.changes:
+        what = "saved this plan" if info.number == 1 else "saved a new version"
+        return f"{info.author}: {what}, {ago(info.created_at)}"
+    return f"{info.author}: {describe_all(info.changes, data)}, {ago(info.created_at)}"
+
+
+_presence: dict[tuple[str, str], tuple[float, list[Presence]]] = {}
+_presence_lock = threading.Lock()
+
+
+def present(s: Store, sid: str) -> list[Presence]:
+    """Who is in the room (read at most once a second per process)."""
+    key, now = (s.url, sid), time.monotonic()
+    with _presence_lock:
+        cached = _presence.get(key)
+        if cached is not None and now - cached[0] < PRESENCE_TTL_S:
+            return cached[1]
+    people = s.presence(sid)
+    with _presence_lock:
+        _presence[key] = (now, people)
+    return people
+
+
+def heartbeat(s: Store, sid: str) -> None:
+    """Say this session is in the room: every BEAT_EVERY_S, and at once when its name or role
+    changes."""
+    mode = "follow" if following() else "drive"
+    me = (sid, storage.author(), mode)
+    last = st.session_state.get("room_beat")
+    now = time.monotonic()
+    if last is not None and last[0] == me and now - last[1] < BEAT_EVERY_S:
+        return
+    s.touch_presence(sid, session_id(), storage.author(), mode)
+    st.session_state["room_beat"] = (me, now)
+    with _presence_lock:
+        _presence.pop((s.url, sid), None)
+
+
+# ---- the live bar ----------------------------------------------------------------------------
+def remember_replaced(replaced: tuple[Replaced, ...], scenario: dict[str, Any]) -> None:
+    """Keep what a move overwrote, in words, with the move that puts it back."""
+    if not replaced:
+        return
+    st.session_state["room_replaced"] = [
+        {
+            "text": (
+                f"You changed {field_label(r.change.path, scenario)} to "
+                f"{value_text(r.change.path, r.change.after)}, replacing "
+                f"{r.author}'s {value_text(r.change.path, r.value)} (set {ago(r.at)}, after "
+                "your screen last updated)."
+            ),
+            "button": f"Put back {r.author}'s {value_text(r.change.path, r.value)}",
+            "undo": r.undo(),
+        }
+        for r in replaced
+    ]
+
+
+def _put_back(index: int) -> None:
+    notices = st.session_state.get("room_replaced") or []
+    if index < len(notices):
+        st.session_state["room_undo"] = notices[index]["undo"]
+    st.session_state.pop("room_replaced", None)
+
+
+def _dismiss() -> None:
+    st.session_state.pop("room_replaced", None)
+
+
+def replaced_notices() -> None:
+    """The same-field conflict notices, each with one click to put the other value back."""
+    for i, notice in enumerate(st.session_state.get("room_replaced") or []):
+        with st.container(border=True):
+            st.warning(md_text(notice["text"]), icon="↔️")
+            a, b, _ = st.columns([2, 1, 3])
+            a.button(notice["button"], key=f"room_put_back_{i}", on_click=_put_back, args=(i,))
+            b.button("Keep mine", key=f"room_keep_{i}", on_click=_dismiss)
+
+
+def pending_undo() -> Any:
+    """The put-back move a button asked for (taken once), or None."""
+    return st.session_state.pop("room_undo", None)
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def live_bar() -> None:
+    """Live status under the headline; reruns the page when another screen saved a version."""
+    s = storage.store()
+    sid = st.session_state.get("store_id")
+    if s is None or sid is None:
+        st.caption(
+            "Not shared yet: your first change saves this plan and puts its link in the "
+            "address bar; anyone who opens that link joins the room."
+        )
+        return
+    head = feed(s).head(sid)
+    shown = st.session_state.get("store_version") or 0
+    if head is not None and head > shown and head != st.session_state.get("room_reacted"):
+        st.session_state["room_reacted"] = head
+        st.rerun(scope="app")
+    heartbeat(s, sid)
+    names = others(present(s, sid), session_id())
+    who = f"with {md_text(', '.join(names))}" if names else "nobody else here yet"
+    change = last_change(s, sid, shown) if shown else None
+    line = f":green[●] **Live** · {who}"
+    if change:
+        line += f" · last change: {md_text(change)}"
+    st.caption(line)
+
+
+def follower_bar() -> None:
+    """What a follower sees instead of the editors: read-only, one click to drive."""
+    c1, c2 = st.columns([4, 1])
+    c1.caption(":material/co_present: Following the room: read-only, always the latest version.")
+    c2.button("Take the wheel", key="room_take_wheel", on_click=take_the_wheel, type="primary")
