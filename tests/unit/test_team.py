@@ -595,3 +595,23 @@ def test_a_team_too_large_to_tabulate_is_drawn_directly() -> None:
     sd = mean * math.sqrt((1 + 0.1**2) * (1 + (0.6 / 0.4) / 51) - 1)
     assert abs(wins.mean() - mean) <= Z * sd / math.sqrt(TRIALS)
     assert wins.std() == pytest.approx(sd, rel=0.02)
+
+
+def test_exact_odds_use_the_team(seed: Scenario) -> None:
+    """The Plan page's exact odds, the plan's chances and the simulation agree on a team."""
+    from unit_helpers import ROOT
+
+    from sim import load_scenario
+    from sim.engine import exact
+
+    scenario = load_scenario(ROOT / "examples" / "team-plan.json")
+    odds = exact(scenario)
+    assert odds is not None
+    p = plan(scenario, 0.8)
+    for owner in ("marketing", "sales"):
+        assert odds.owners[owner].p_hit == pytest.approx(p.owners[owner].p_hit, abs=1e-12)
+        assert odds.owners[owner].mean == pytest.approx(p.owners[owner].expected_outcome)
+    sim = simulate(scenario, trials=TRIALS, seed=2)
+    se = math.sqrt(odds.p_hit * (1 - odds.p_hit) / TRIALS)
+    assert abs(sim.p_hit - odds.p_hit) <= Z * se
+    assert odds.owners["sales"].p_hit != exact(seed).owners["sales"].p_hit  # the team counts
