@@ -8,12 +8,9 @@ Prints tables; asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 
 import sim.team as team_module
 from sim import engine, load_scenario, parse_scenario, simulate
-from sim.engine import DEFAULT_TRIALS
 from sim.models import Scenario
 from sim.plan import plan
 from sim.store import Store
@@ -32,7 +28,6 @@ from sim.store import Store
 SEED = ROOT / "examples" / "seed-sla.json"
 TRIALS = 100_000
 SETTLE_MS = 400
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 TEAM_30 = {
     "members": [
         {"name": "SDR team", "role": "sdr", "people": 14, "start": "2026-03-02",
@@ -158,61 +153,38 @@ def bench_engine() -> None:
     print(f"plan with people needed, from nothing: {time.perf_counter() - t:.3f} s")
 
 
-FLOOR_APP = """
-import streamlit as st
-value = st.slider("Rate", 0, 100, 75, key="rate")
-st.metric("Value", f"{value}%")
-"""
+def _moves(page: Any, expected: Any, moves: int) -> list[float]:
+    """Slider "MQL → SQL rate" -> the new chance of hitting the number on screen (seconds)."""
+    from bench.core import _HAS_TEXT
 
-
-def _serve(args: list[str], data: str, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", *args, "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT,
-        env={"PACT_DATA_DIR": data, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def _moves(
-    page: Any, slider_name: str, metric_label: str, expected: Any, moves: int
-) -> list[float]:
-    """Key presses on a slider; ms from each press to the expected metric text on screen."""
-    slider = page.get_by_role("slider", name=slider_name)
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text=metric_label)
+    slider = page.get_by_role("slider", name="MQL → SQL rate")
     out, rate = [], 75
     shown = expected(rate)
     for i in range(moves):
         key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
         rate += step
         want = expected(rate)
-        page.wait_for_timeout(SETTLE_MS)
+        page.wait_for_timeout(SETTLE_MS)  # a leader looks before the next move
         slider.focus()
         t = time.perf_counter()
         slider.press(key)
         if want != shown:
-            metric.get_by_text(want, exact=True).wait_for(timeout=30_000)
-            out.append(1000 * (time.perf_counter() - t))
+            page.wait_for_function(
+                _HAS_TEXT, arg=['[data-testid="stMetricValue"]', want], polling="raf"
+            )
+            out.append(time.perf_counter() - t)
         shown = want
     return out
 
 
-def _p95(ms: list[float]) -> float:
-    s = sorted(ms)
-    return s[min(len(s) - 1, int(np.ceil(0.95 * len(s))) - 1)]
-
-
 def bench_browser(moves: int) -> None:
+    """The empty reference page, the Plan page on the seed plan and on the team of 30, in one
+    run: slider -> headline, as ratios to the reference."""
     from playwright.sync_api import sync_playwright
+
+    from bench.browser import CHROMIUM, FLAGS, Server, figures
+    from bench.core import reference_moves
+    from ui.results import headline_numbers
 
     seed, with_team = load_scenario(SEED), team_scenario()
 
@@ -220,50 +192,43 @@ def bench_browser(moves: int) -> None:
         def at(rate: int) -> str:
             data = scenario.to_dict()
             data["sources"][0]["rates"][0]["mean"] = rate / 100
-            return f"{simulate(parse_scenario(data), trials=DEFAULT_TRIALS, seed=0).p_hit:.0%}"
+            return f"{headline_numbers(parse_scenario(data)).p_hit:.0%}"
 
         return at
 
-    results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as data:
-        floor_file = Path(data) / "floor.py"
-        floor_file.write_text(FLOOR_APP)
+    rows: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as data, sync_playwright() as pw:
         store = Store(f"sqlite:///{data}/pact.db")
-        ids = {"seed": store.create(seed, "bench").scenario_id}
-        ids["team"] = store.create(with_team, "bench").scenario_id
+        ids = {
+            name: store.create(s, "bench").scenario_id
+            for name, s in (("seed", seed), ("team", with_team))
+        }
         store.engine.dispose()
-        app = _serve(["ui.serve"], data, 8766)
-        floor = _serve(["streamlit", "run", str(floor_file)], data, 8767)
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        with Server(8765, data, ROOT / "bench" / "empty_page.py") as ref:
+            rows["reference: slider -> metric"] = reference_moves(browser, ref.url, moves)
+        with Server(8766, data) as app:
+            for label, key, scenario in (
+                ("Plan, seed plan: slider -> headline", "seed", seed),
+                ("Plan, team of 30: slider -> headline", "team", with_team),
+            ):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto("http://127.0.0.1:8767/")
-                page.get_by_text("75%").wait_for(timeout=60_000)
-                results["empty page (floor)"] = _moves(
-                    page, "Rate", "Value", lambda r: f"{r}%", moves
-                )
-                for name, scenario in (("Plan, seed plan", seed), ("Plan, team of 30", with_team)):
-                    page.goto(f"http://127.0.0.1:8766/?scenario={ids[name.split(', ')[1][:4]]}")
-                    page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
-                    if scenario.team is not None:
-                        page.get_by_text("SQLs the SDRs book").wait_for(timeout=60_000)
-                    results[name] = _moves(
-                        page, "MQL → SQL rate", "Chance we hit", hit_text(scenario), moves
-                    )
-                browser.close()
-        finally:
-            for proc in (app, floor):
-                proc.terminate()
-                proc.wait()
-    base = _p95(results["empty page (floor)"])
-    print(f"\nBrowser: key press on a slider -> updated number on screen ({SETTLE_MS} ms pauses)")
-    print(f"{'':<22} {'moves':>5} {'median ms':>10} {'p95 ms':>7} {'p95 / floor':>12}")
-    for name, ms in results.items():
-        print(
-            f"{name:<22} {len(ms):>5} {statistics.median(ms):>10.0f} {_p95(ms):>7.0f} "
-            f"{_p95(ms) / base:>11.1f}x"
-        )
+                page.goto(f"{app.url}/?scenario={ids[key]}")
+                page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
+                if scenario.team is not None:
+                    page.get_by_text("SQLs the SDRs book").wait_for(timeout=60_000)
+                rows[label] = _moves(page, hit_text(scenario), moves)
+                page.close()
+        browser.close()
+    ref_median, ref_p95, _ = figures(rows["reference: slider -> metric"])
+    print(
+        f"\nBrowser (headless Chromium; {moves} moves, {SETTLE_MS} ms apart; ratios to the "
+        "empty reference page in this run)"
+    )
+    print(f"{'':38} {'median ms':>9} {'p95 ms':>8} {'median x':>9} {'p95 x':>7}")
+    for label, xs in rows.items():
+        med, p95, _ = figures(xs)
+        print(f"{label:38} {med:9.0f} {p95:8.0f} {med / ref_median:8.2f}x {p95 / ref_p95:6.2f}x")
 
 
 def main() -> None:

@@ -330,9 +330,15 @@ class VolumeMix:
         return stats.nbinom, (shape, shape / (shape + mu)), np.asarray(self.weights)
 
     def top(self, thin: float = 1.0) -> int:
-        """The largest count the tabulated law keeps (beyond it less than TAIL of the mass)."""
-        law, args, _ = self._laws(thin)
-        return int(np.max(law.isf(TAIL, *args))) + 1
+        """The largest count the tabulated law keeps (beyond it less than TAIL of the mass):
+        that of the node with the largest mean (the laws grow with their mean)."""
+        biggest = max(self.means) * thin
+        shape = self.pace_shape
+        if biggest <= 0:
+            return 0
+        if shape is None:
+            return int(stats.poisson.isf(TAIL, biggest)) + 1
+        return int(stats.nbinom.isf(TAIL, shape, shape / (shape + biggest))) + 1
 
     def cells(self, thin: float = 1.0) -> int:
         """The work of tabulating the law: nodes times counts."""
@@ -799,6 +805,13 @@ class TeamReport:
         }
 
 
+@lru_cache(maxsize=256)
+def _deciles(mix: VolumeMix) -> tuple[float, float, float]:
+    """P10, P50, P90 of the volume (kept per law: a move elsewhere does not redo them)."""
+    p10, p50, p90 = (float(mix.quantile(q)) for q in (0.1, 0.5, 0.9))
+    return p10, p50, p90
+
+
 def _wins_lost(scenario: Scenario) -> float:
     """Expected wins the AE overload costs: the exact laws with and without it."""
     from .engine import source_pmf  # the engine imports this module
@@ -842,7 +855,7 @@ def team_report(scenario: Scenario) -> TeamReport | None:
     sourced = None
     mix = sdr_volume_mix(team, quarter) if booked is not None else None
     if booked is not None and mix is not None:
-        p10, p50, p90 = (float(mix.quantile(q)) for q in (0.1, 0.5, 0.9))
+        p10, p50, p90 = _deciles(mix)
         stage = booked.stages[0]
         sourced = Sourced(booked.name, stage, booked.volume.mean, mix.mean, p10, p50, p90)
         if sourced.committed > 1.02 * sourced.mean + 0.5:

@@ -1,10 +1,16 @@
-"""Plotly figures of the team (the Plan page's Team section and the HTML export); no Streamlit."""
+"""Plotly figures of the team (the Plan page's Team section and the HTML export); no Streamlit.
+
+Built from plain specs without Plotly's validation, like the Plan page's other charts (they are
+drawn on every move); tests/unit/test_team.py validates them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 
-from .charts import OWNER_COLOURS
+from .charts import OWNER_COLOURS, _figure
 from .team import TeamReport
 
 SDR_COLOUR = OWNER_COLOURS["sales"]
@@ -21,83 +27,86 @@ def _dates(report: TeamReport) -> list[str]:
     return [f"{w:%b} {w.day}" for w in report.weeks]
 
 
-def _axes(fig: go.Figure, title: str, height: int) -> None:
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis_title=title,
-        xaxis={"title": "Week of the quarter", "dtick": 1},
-        legend={"orientation": "h", "y": -0.25},
-    )
+def _layout(title: str, height: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "yaxis": {"title": {"text": title}},
+        "xaxis": {"title": {"text": "Week of the quarter"}, "dtick": 1},
+        "legend": {"orientation": "h", "y": -0.25},
+        **extra,
+    }
 
 
 def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
     """People on the team each week (bars) and their ramped equivalent (lines), SDRs and AEs."""
-    x = _weeks(report)
-    fig = go.Figure()
+    x, dates = _weeks(report), _dates(report)
+    data: list[dict[str, Any]] = []
     for role, people, ramped, colour in (
         ("SDRs", report.sdr_people, report.sdr_ramped, SDR_COLOUR),
         ("AEs", report.ae_people, report.ae_ramped, AE_COLOUR),
     ):
         if not any(people):
             continue
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=people,
-                name=f"{role} on the team",
-                marker_color=colour,
-                opacity=0.35,
-                customdata=_dates(report),
-                hovertemplate=f"Week of %{{customdata}}: %{{y:.1f}} {role}<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": list(people),
+                "name": f"{role} on the team",
+                "marker": {"color": colour},
+                "opacity": 0.35,
+                "customdata": dates,
+                "hovertemplate": f"Week of %{{customdata}}: %{{y:.1f}} {role}<extra></extra>",
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=ramped,
-                name=f"{role} ramped (full-productivity equivalent)",
-                mode="lines+markers",
-                line={"color": colour, "width": 2},
-                customdata=_dates(report),
-                hovertemplate=f"Week of %{{customdata}}: %{{y:.1f}} ramped {role}<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": list(ramped),
+                "name": f"{role} ramped (full-productivity equivalent)",
+                "mode": "lines+markers",
+                "line": {"color": colour, "width": 2},
+                "customdata": dates,
+                "hovertemplate": f"Week of %{{customdata}}: %{{y:.1f}} ramped {role}"
+                "<extra></extra>",
+            }
         )
-    fig.update_layout(barmode="group")
-    _axes(fig, "People (expected, after attrition)", height)
-    return fig
+    return _figure(data, _layout("People (expected, after attrition)", height, barmode="group"))
 
 
 def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
     """Follow-up touches the SLA owes each week against the touches the SDRs can make (per
     week, so the quarter's short last week compares like the others)."""
     check = report.follow_up
-    x = _weeks(report)
-    fig = go.Figure()
+    x, dates = _weeks(report), _dates(report)
+    data: list[dict[str, Any]] = []
     if check is not None:
         owed = [o / n for o, n in zip(check.owed_by_week, report.lengths, strict=True)]
         can = [c / n for c, n in zip(check.capacity_by_week, report.lengths, strict=True)]
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=owed,
-                name=f"Touches owed ({check.attempts} per MQL)",
-                marker_color=OWED_COLOUR,
-                opacity=0.6,
-                customdata=_dates(report),
-                hovertemplate="Week of %{customdata}: %{y:,.0f} touches owed<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": owed,
+                "name": f"Touches owed ({check.attempts} per MQL)",
+                "marker": {"color": OWED_COLOUR},
+                "opacity": 0.6,
+                "customdata": dates,
+                "hovertemplate": "Week of %{customdata}: %{y:,.0f} touches owed<extra></extra>",
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=can,
-                name="Touches the SDRs can make",
-                mode="lines+markers",
-                line={"color": SDR_COLOUR, "width": 2},
-                customdata=_dates(report),
-                hovertemplate="Week of %{customdata}: %{y:,.0f} touches possible<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": can,
+                "name": "Touches the SDRs can make",
+                "mode": "lines+markers",
+                "line": {"color": SDR_COLOUR, "width": 2},
+                "customdata": dates,
+                "hovertemplate": "Week of %{customdata}: %{y:,.0f} touches possible<extra></extra>",
+            }
         )
-    _axes(fig, "Follow-up touches per week", height)
-    return fig
+    return _figure(data, _layout("Follow-up touches per week", height))

@@ -615,3 +615,29 @@ def test_exact_odds_use_the_team(seed: Scenario) -> None:
     se = math.sqrt(odds.p_hit * (1 - odds.p_hit) / TRIALS)
     assert abs(sim.p_hit - odds.p_hit) <= Z * se
     assert odds.owners["sales"].p_hit != exact(seed).owners["sales"].p_hit  # the team counts
+
+
+def test_team_charts_are_valid_and_draw_the_report() -> None:
+    import plotly.graph_objects as go
+    from unit_helpers import ROOT
+
+    from sim import load_scenario
+    from sim.team_charts import follow_up_chart, hiring_chart
+
+    report = team_report(load_scenario(ROOT / "examples" / "team-plan.json"))
+    assert report is not None
+    assert report.follow_up is not None
+    hiring = go.Figure(hiring_chart(report).to_dict())  # Plotly's own validation
+    assert [t.name for t in hiring.data] == [
+        "SDRs on the team",
+        "SDRs ramped (full-productivity equivalent)",
+        "AEs on the team",
+        "AEs ramped (full-productivity equivalent)",
+    ]
+    assert list(hiring.data[1].y) == pytest.approx(report.sdr_ramped)
+    follow = go.Figure(follow_up_chart(report).to_dict())
+    per_week = [
+        c / n for c, n in zip(report.follow_up.capacity_by_week, report.lengths, strict=True)
+    ]
+    assert list(follow.data[1].y) == pytest.approx(per_week)
+    assert follow.data[0].y[-1] == pytest.approx(follow.data[0].y[0])  # the short week compares
