@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -344,6 +345,17 @@ def people_needed(scenario: Scenario, confidence: float) -> PeopleNeeded | None:
     team = scenario.team
     if team is None or sdr_source(scenario) is None:
         return None
+    if team.ae_overload_win_factor >= 1 or not team.of_role("ae"):
+        # Sales' chance then depends on sales' sources alone: a marketing move reuses the answer.
+        scenario = scenario.model_copy(update={"sources": scenario.owner_sources("sales")})
+    return _people_needed(scenario.model_dump_json(), confidence)
+
+
+@lru_cache(maxsize=128)
+def _people_needed(scenario_json: str, confidence: float) -> PeopleNeeded:
+    scenario = Scenario.model_validate_json(scenario_json)
+    team = scenario.team
+    assert team is not None
     sdrs = team.of_role("sdr")
     latest = max(sdrs, key=lambda m: m.start_date)
     first = quarter_start(scenario.quarter)
