@@ -163,6 +163,40 @@ def plan_moves(browser: Any, url: str, moves: int) -> tuple[list[float], list[fl
     return to_hit, to_page
 
 
+def follower_lags(browser: Any, leader_url: str, follower_base: str, moves: int) -> list[float]:
+    """Key press on a leader's MQL -> SQL slider to the new value on a follower's screen (the
+    follower's page may be served by another process on the same store)."""
+    leader = browser.new_page(viewport={"width": 1400, "height": 1000})
+    leader.goto(leader_url)
+    leader.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
+    slider = leader.get_by_role("slider", name="MQL → SQL rate")
+    slider.focus()
+    slider.press("ArrowRight")  # the first move saves the plan and gives it its link
+    leader.wait_for_url("**scenario=*", timeout=30_000)
+    query = leader.url.split("?", 1)[1]
+    follower = browser.new_page(viewport={"width": 1400, "height": 1000})
+    follower.goto(f"{follower_base}/?{query}")
+    follower.get_by_text("76.0% · known exactly").wait_for(timeout=60_000)
+    rate, out = 76, []
+    for i in range(moves):
+        key, step = ("ArrowLeft", -1) if (i // 10) % 2 else ("ArrowRight", 1)
+        rate += step
+        leader.wait_for_timeout(SETTLE_MS + 600)  # both screens settled
+        slider.focus()
+        t = time.perf_counter()
+        slider.press(key)
+        follower.wait_for_function(
+            _HAS_TEXT,
+            arg=['[data-testid="stCaptionContainer"]', f"{rate:.1f}% · known exactly"],
+            polling="raf",
+            timeout=30_000,
+        )
+        out.append(time.perf_counter() - t)
+    leader.close()
+    follower.close()
+    return out
+
+
 def bench_browser(moves: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -181,6 +215,11 @@ def bench_browser(moves: int) -> None:
             to_hit, to_page = plan_moves(browser, app.url, moves)
             rows["Plan: slider -> headline"] = to_hit
             rows["Plan: slider -> whole page"] = to_page
+            rows["room: leader -> follower"] = follower_lags(browser, app.url, app.url, moves // 2)
+            with Server(8767, data) as other:  # a second process on the same SQLite file
+                rows["room: ... on another process"] = follower_lags(
+                    browser, app.url, other.url, moves // 2
+                )
         browser.close()
     ref_p95 = figures(rows["reference: slider -> metric"])[1]
     ref_median = figures(rows["reference: slider -> metric"])[0]

@@ -1,41 +1,69 @@
-"""Load benchmark: N leaders editing the Plan page at once against one server, every move saved.
+"""Load benchmark: the meeting room under load. Rooms of leaders on one `?scenario=` link each,
+every leader moving a slider of their own, every move saved and shown on the other screens.
 
 Run from the repository root:
-    .venv/bin/python bench/load.py [--sessions 20] [--seconds 60] [--port 8599] [--think 0.4]
+    .venv/bin/python bench/load.py [--rooms 4] [--sessions 5] [--seconds 60] [--think 0.4]
+                                   [--processes 1] [--port 8599]
 
-Starts the app as the product does (`python -m ui.serve`) on a fresh SQLite store in a temporary
-folder, then opens N Streamlit websocket clients at once. Each speaks the browser's protocol on
-/_stcore/stream (BackMsg `rerun_script` with the query string and widget states; ForwardMsgs
-until `script_finished`): it loads the Plan page, then for --seconds moves one slider (by default
-"MQL → SQL rate" of the first source) to a new value, waits for the page to finish, pauses
-about --think seconds (0.5-1.5x at random, seeded) and moves it again. Every move makes the page
-recompute the chance of hitting the number and autosave a new version (the first move creates
-the session's scenario and its `?scenario=` link, which the client then sends back like the
-browser's address bar). Only the widgets it moved are in its widget states; the others keep
-their values in the session, as they do for a browser that has not touched them.
+Starts the app as the product does (`python -m ui.serve`; with --processes 2, two of them on ports
+P and P+1) on one fresh SQLite store in a temporary folder, and beside it the empty reference page
+(`streamlit run bench/empty_page.py`, one slider and one metric) on the next port. Then opens
+Streamlit websocket clients that speak the browser's protocol on /_stcore/stream: BackMsg
+`rerun_script` with the address bar's query string, the page hash and the value of every widget
+on the page (kept as the browser's widget manager keeps them: a widget's default when it first
+appears, the server's value when a delta carries `set_value`, the leader's own moves), reading
+ForwardMsgs until the run chain ends (`script_finished` other than FINISHED_EARLY_FOR_RERUN).
 
-Slider latency: from sending the rerun to `script_finished`, i.e. the server's whole rerun with
-every delta received (simulation, plan, charts, autosave, ~60 elements); no browser rendering.
-"Headline" is the same clock stopped at the "Chance we hit the number" delta.
+Room set-up: in each room, session 0 loads the Plan page, types its name once and makes the first
+move, which creates the saved scenario; its link comes back in `page_info_changed` and the other
+sessions open it (first render), each typing its name once. Sessions are spread over the app
+processes (room r, seat j -> process (r + j) mod P). When every session has its page, the window
+opens for --seconds: each session moves its own slider (seat 0..4: the three rates of the first
+source, the two of the second) to a new value, as a browser does: the slider's new value and a
+`rerun_script` with the Plan body fragment's id (from the deltas' `fragment_id`), so only the body
+reruns. It starts within one pause of the window opening and pauses 0.5-1.5x --think (seeded)
+after each finished move. Between moves it polls like the browser's timer for the room's live bar
+(`st.fragment(run_every=...)`): the server sends `auto_rerun` (interval, fragment id) and the
+client sends `rerun_script` with that fragment id and `is_auto_rerun` every interval; when the
+live bar sees a newer version it reruns the whole page (FINISHED_EARLY_FOR_RERUN, then a full
+run). One run at a time per session: a timer tick that falls during a run is sent when the run
+ends (the browser would send it at once and the server would queue it), and a move that falls due
+during a poll waits for it ("move waited" below). The reference page's client moves its slider at
+the same pace (a full rerun per move; the page has no fragments).
 
-Errors: an exception element, an error or warning message on the page (a stale-save conflict
-shows "Not saved"), a run that ends other than successfully, no `script_finished` within 10 s,
-or a closed websocket. Afterwards the store is opened directly (sim.store.Store, same URL) and
-every session's scenario must hold exactly one version per successful move, numbered 1..n
-without gaps, with the values sent in the order sent and the session's author name.
+Figures (all clocks in this one process):
+- move: slider -> headline, from sending the move to the "Chance we hit the number" delta; whole
+  rerun, to the end of the run chain. Reference: slider -> "Reference value" delta.
+- follower lag: for every saved move and every other session in its room, from the mover sending
+  it to that session receiving a slider delta (`set_value`) showing the field at that value, or
+  at a later value of the same mover (a screen that polls after two moves shows the second: it is
+  caught up with both; "skipped" counts those). A value is mapped to the mover's latest move with
+  that value sent before the delta arrived (values of one slider repeat only after 41 moves).
+- errors: an exception element, an error or warning on the page (a refused save shows "Not
+  saved"; a same-field conflict notice cannot happen as every leader owns a field), a run that
+  ends other than successfully, a run over 10 s, no end of run in 120 s, a closed websocket.
+- store check, afterwards, with sim.store.Store on the same file: per room, version 1 is session
+  0's first move; every later version changes exactly one field, by the author who owns it, to
+  the value sent; each author's versions hold their successful moves in the order sent (a move
+  whose run raised or never finished may or may not be saved: the stored sequence tells; a move
+  to the value already saved saves nothing); every version's other fields hold their authors'
+  latest values (no move undid another); version numbers are 1..n.
 
-The server runs exactly as scripts/run starts it; .streamlit/config.toml turns Streamlit's file
-watcher off (--watch-files turns it on: in a checkout being edited, a save during the run makes
-Streamlit unload the app's modules and 20 sessions re-import them at once; seen here before the
-watcher was off: "KeyError: 'sim.sla'" in one session, and every session waited ~10 s).
+--rooms 0 is the earlier mode: --sessions (default 20) leaders each on a scenario of their own,
+all moving --widget (no followers).
 
-Prints a table; asserts nothing about time. Exits 1 on any error or lost or wrong version.
+The servers run as scripts/run starts them; .streamlit/config.toml turns Streamlit's file watcher
+off (--watch-files turns it on: in a checkout being edited, a save during the run makes Streamlit
+unload the app's modules under every session).
+
+Prints a table; asserts nothing about time. Exits 1 on any error, refused, lost or wrong version.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import platform
@@ -48,12 +76,15 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import numpy as np
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.NumberInput_pb2 import NumberInput
+from streamlit.proto.Slider_pb2 import Slider
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,47 +95,46 @@ from ui.editor import bindings
 TIMEOUT_S = 10.0  # a rerun slower than this counts as an error
 GIVE_UP_S = 120.0  # ... and after this the session stops waiting for it
 HEADLINE = "Chance we hit the number"
+REFERENCE_METRIC, REFERENCE_KEY = "Reference value", "reference_slider"
 AUTHOR_KEY = "author"
+ROOM_KEYS = ("plan_s0_rate0", "plan_s0_rate1", "plan_s0_rate2", "plan_s1_rate0", "plan_s1_rate1")
 ERROR, WARNING = 1, 2  # streamlit.proto.Alert_pb2.Alert.Format
-FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+STATUS = ForwardMsg.ScriptFinishedStatus
+EARLY = STATUS.Value("FINISHED_EARLY_FOR_RERUN")
+FINISHED_OK = {
+    STATUS.Value("FINISHED_SUCCESSFULLY"),
+    STATUS.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY"),
+}
+SELECT_SLIDER = Slider.Type.Value("SELECT_SLIDER")
+INT_INPUT = NumberInput.DataType.Value("INT")
+LAST_SECOND_S = 1.0  # moves this close to the window's end may be unseen by a follower
+
+
+# ---- one browser tab ---------------------------------------------------------------------------
+@dataclass
+class Widget:
+    key: str
+    kind: str  # the WidgetState field the browser sets: "double_array_value", "string_value", ...
+    value: Any
+    fragment_id: str
+    low: float = float("nan")
+    high: float = float("nan")
 
 
 @dataclass
 class Run:
-    """What one rerun produced, as a client sees it."""
+    """What one run chain produced, as a client sees it."""
 
     total_s: float = float("nan")
     headline_s: float = float("nan")
-    finished: bool = False
-    status_ok: bool = True
+    status: int = -1
+    full: bool = False  # a full-page run was part of the chain
     exceptions: list[str] = field(default_factory=list)
     alerts: list[tuple[int, str]] = field(default_factory=list)
-    widgets: dict[str, tuple[str, object]] = field(default_factory=dict)  # key -> (id, proto)
-
-
-@dataclass
-class Session:
-    index: int
-    author: str
-    query_string: str = ""
-    page_hash: str = ""
-    widget_id: str = ""
-    author_id: str = ""
-    value: int = 0
-    low: int = 0
-    high: int = 100
-    load_s: float = float("nan")
-    sent: list[int] = field(default_factory=list)  # values the app should have saved, in order
-    unsure: set[int] = field(default_factory=set)  # indexes in `sent` of runs that raised
-    pending: int | None = None  # a move whose outcome is unknown (gave up or connection lost)
-    latencies: list[float] = field(default_factory=list)
-    headlines: list[float] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
-    reruns: int = 0
 
     @property
-    def scenario_id(self) -> str | None:
-        return parse_qs(self.query_string).get("scenario", [None])[0]
+    def status_ok(self) -> bool:
+        return self.status in FINISHED_OK
 
 
 def widget_key(widget_id: str) -> str:
@@ -112,52 +142,236 @@ def widget_key(widget_id: str) -> str:
     return widget_id.split("-", 2)[2] if widget_id.startswith("$$ID-") else widget_id
 
 
-async def rerun(ws, s: Session, states: dict[str, object], timeout: float) -> Run:
-    """Send one rerun_script as the browser does and read ForwardMsgs until script_finished."""
-    back = BackMsg()
-    cs = back.rerun_script
-    cs.query_string = s.query_string
-    cs.page_script_hash = s.page_hash
-    cs.context_info.timezone = "UTC"
-    cs.context_info.locale = "en-US"
-    for wid, value in states.items():
-        w = cs.widget_states.widgets.add()
-        w.id = wid
-        if isinstance(value, str):
-            w.string_value = value
+def browser_value(etype: str, proto: Any, known: Widget | None) -> tuple[str, Any] | None:
+    """(WidgetState field, value) the browser reports for a widget element, or None for widgets
+    without a lasting value (buttons, uploads). It keeps its own value unless told `set_value`."""
+    set_value = bool(getattr(proto, "set_value", False))
+    if etype == "slider" and proto.type == SELECT_SLIDER:
+        kind = "string_array_value"
+        fresh: Any = (
+            list(proto.raw_value) if set_value else [proto.options[int(i)] for i in proto.default]
+        )
+    elif etype == "slider":
+        kind = "double_array_value"
+        fresh = list(proto.value) if set_value else list(proto.default)
+    elif etype == "number_input":
+        kind = "int_value" if proto.data_type == INT_INPUT else "double_value"
+        name = "value" if set_value else "default"
+        fresh = getattr(proto, name) if proto.HasField(name) else None
+    elif etype == "text_input":
+        kind = "string_value"
+        name = "value" if set_value else "default"
+        fresh = getattr(proto, name) if proto.HasField(name) else None
+    elif etype in ("radio", "selectbox"):
+        kind = "string_value"
+        if set_value:
+            fresh = proto.raw_value if proto.HasField("raw_value") else None
+        elif proto.HasField("default") and 0 <= proto.default < len(proto.options):
+            fresh = proto.options[proto.default]
         else:
-            w.double_array_value.data.append(float(value))  # what the frontend slider sends
-    run = Run()
-    t0 = time.perf_counter()
-    await ws.send(back.SerializeToString())
-    while True:
-        left = t0 + timeout - time.perf_counter()
-        raw = await asyncio.wait_for(ws.recv(), timeout=max(left, 0.001))
-        msg = ForwardMsg()
-        msg.ParseFromString(raw)
-        kind = msg.WhichOneof("type")
-        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            el = msg.delta.new_element
-            etype = el.WhichOneof("type")
-            proto = getattr(el, etype)
-            if etype == "exception":
-                run.exceptions.append(f"{proto.type}: {proto.message}")
-            elif etype == "alert" and proto.format in (ERROR, WARNING):
-                run.alerts.append((proto.format, proto.body))
-            elif etype == "metric" and proto.label == HEADLINE and math.isnan(run.headline_s):
-                run.headline_s = time.perf_counter() - t0
-            wid = getattr(proto, "id", "") if etype not in ("markdown", "metric") else ""
-            if wid:
-                run.widgets[widget_key(wid)] = (wid, proto)
-        elif kind == "new_session":
-            s.page_hash = msg.new_session.page_script_hash
-        elif kind == "page_info_changed":
-            s.query_string = msg.page_info_changed.query_string
-        elif kind == "script_finished":
-            run.total_s = time.perf_counter() - t0
-            run.finished = True
-            run.status_ok = msg.script_finished == FINISHED_SUCCESSFULLY
-            return run
+            fresh = None
+    elif etype == "checkbox":
+        kind = "bool_value"
+        fresh = proto.value if set_value else proto.default
+    else:
+        return None
+    if known is not None and known.kind == kind and not set_value:
+        return kind, known.value
+    return kind, fresh
+
+
+class Client:
+    """A browser tab on one page: its websocket, address bar, widget values and fragment timers."""
+
+    def __init__(self, ws: Any, query_string: str, headline: str, watch: set[str]) -> None:
+        self.ws = ws
+        self.query_string = query_string
+        self.page_hash = ""
+        self.headline = headline
+        self.widgets: dict[str, Widget] = {}  # widget id -> what the browser holds
+        self.ids: dict[str, str] = {}  # user key -> widget id
+        self.timers: dict[str, tuple[float, float, int]] = {}  # fragment -> (every, origin, done)
+        self.watch = watch  # slider keys whose shown values are recorded
+        self.shown: dict[str, list[tuple[float, int]]] = {k: [] for k in watch}
+
+    def set(self, key: str, value: Any) -> None:
+        self.widgets[self.ids[key]].value = value
+
+    def widget(self, key: str) -> Widget:
+        return self.widgets[self.ids[key]]
+
+    # -- the browser's auto-rerun timers (setInterval per fragment) ---------------------------
+    def due_poll(self, now: float) -> str | None:
+        """A fragment whose timer ticked since its last rerun was sent."""
+        for fid, (every, origin, done) in self.timers.items():
+            if int((now - origin) / every) > done:
+                return fid
+        return None
+
+    def next_tick(self) -> float:
+        return min(
+            (origin + (done + 1) * every for every, origin, done in self.timers.values()),
+            default=math.inf,
+        )
+
+    def _ticked(self, fid: str, now: float) -> None:
+        every, origin, _ = self.timers[fid]
+        self.timers[fid] = (every, origin, int((now - origin) / every))
+
+    # -- one run chain -------------------------------------------------------------------------
+    async def rerun(self, fragment_id: str = "", auto: bool = False) -> Run:
+        back = BackMsg()
+        cs = back.rerun_script
+        cs.query_string = self.query_string
+        cs.page_script_hash = self.page_hash
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.context_info.timezone = "UTC"
+        cs.context_info.locale = "en-US"
+        for wid, w in self.widgets.items():
+            if w.value is None:
+                continue
+            state = cs.widget_states.widgets.add()
+            state.id = wid
+            if w.kind.endswith("_array_value"):
+                getattr(state, w.kind).data.extend(w.value)
+            else:
+                setattr(state, w.kind, int(w.value) if w.kind == "int_value" else w.value)
+        if auto:
+            self._ticked(fragment_id, time.perf_counter())
+        run = Run()
+        drawn: set[str] = set()
+        fragments: list[str] = []
+        t0 = time.perf_counter()
+        await self.ws.send(back.SerializeToString())
+        while True:
+            left = t0 + GIVE_UP_S - time.perf_counter()
+            raw = await asyncio.wait_for(self.ws.recv(), timeout=max(left, 0.001))
+            now = time.perf_counter()
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._element(msg.delta, run, drawn, now - t0, now)
+            elif kind == "new_session":
+                self.page_hash = msg.new_session.page_script_hash
+                fragments = list(msg.metadata.run.fragment_ids)
+                run.full = run.full or not fragments
+                drawn = set()
+            elif kind == "page_info_changed":
+                self.query_string = msg.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                fid, every = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+                if fid and every > 0 and self.timers.get(fid, (None,))[0] != every:
+                    self.timers[fid] = (every, now, 0)  # a new setInterval from now
+            elif kind == "stop_auto_rerun":
+                for fid in msg.stop_auto_rerun.fragment_ids:
+                    self.timers.pop(fid, None)
+            elif kind == "ref_hash" or msg.ref_hash:
+                run.exceptions.append("unexpected ref_hash (the client caches nothing)")
+            elif kind == "script_finished":
+                if msg.script_finished in FINISHED_OK:  # the browser forgets widgets not drawn
+                    self.widgets = {
+                        wid: w
+                        for wid, w in self.widgets.items()
+                        if wid in drawn or (fragments and w.fragment_id not in fragments)
+                    }
+                if msg.script_finished == EARLY:
+                    continue
+                run.status = msg.script_finished
+                run.total_s = now - t0
+                return run
+
+    def _element(self, delta: Any, run: Run, drawn: set[str], since: float, now: float) -> None:
+        el = delta.new_element
+        etype = el.WhichOneof("type")
+        proto = getattr(el, etype)
+        if etype == "exception":
+            run.exceptions.append(f"{proto.type}: {proto.message}")
+        elif etype == "alert" and proto.format in (ERROR, WARNING):
+            run.alerts.append((proto.format, proto.body))
+        elif etype == "metric" and proto.label == self.headline and math.isnan(run.headline_s):
+            run.headline_s = since
+        wid = getattr(proto, "id", "") if etype not in ("markdown", "metric") else ""
+        if not wid:
+            return
+        known = self.widgets.get(wid)
+        reported = browser_value(etype, proto, known)
+        if reported is None:
+            return
+        key = widget_key(wid)
+        w = Widget(key, reported[0], reported[1], delta.fragment_id)
+        if etype == "slider":
+            w.low, w.high = proto.min, proto.max
+            if proto.set_value and key in self.watch and proto.value:
+                self.shown[key].append((now, round(proto.value[0])))
+        self.widgets[wid] = w
+        self.ids[key] = wid
+        drawn.add(wid)
+
+
+# ---- leaders -----------------------------------------------------------------------------------
+@dataclass
+class Move:
+    t: float  # when it was sent (perf_counter of this process)
+    value: int
+    in_window: bool
+    waited_s: float = 0.0  # how long it waited for a poll in flight
+    total_s: float = float("nan")
+    headline_s: float = float("nan")
+    outcome: str = "pending"  # ok, refused, unsure (raised / failed), pending (never finished)
+
+
+@dataclass
+class Poll:
+    total_s: float
+    full: bool  # the live bar found a new version and the whole page reran
+
+
+@dataclass
+class Session:
+    index: int
+    room: int
+    seat: int
+    author: str
+    key: str
+    server: int  # which app process (-1: the reference page)
+    value: int = 0  # the slider's value when the page loaded
+    low: int = 0
+    high: int = 100
+    load_s: float = float("nan")
+    moves: list[Move] = field(default_factory=list)
+    polls: list[Poll] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
+    shown: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> bool:
+        return self.server < 0
+
+
+@dataclass
+class Room:
+    index: int
+    sessions: list[Session]
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    query_string: str | None = None
+
+    @property
+    def scenario_id(self) -> str | None:
+        if self.query_string is None:
+            return None
+        return parse_qs(self.query_string).get("scenario", [None])[0]
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    urls: list[str]  # app processes, then the reference page
+    start: asyncio.Event = field(default_factory=asyncio.Event)
+    ready: int = 0
+    t0: float = math.inf
+    deadline: float = math.inf
 
 
 def record_problems(s: Session, run: Run) -> bool:
@@ -166,109 +380,159 @@ def record_problems(s: Session, run: Run) -> bool:
     for text in run.exceptions:
         s.errors.append(("exception", text))
     for fmt, body in run.alerts:
-        kind = (
-            "stale-save conflict"
-            if "Not saved" in body
-            else ("error message" if fmt == ERROR else "warning")
-        )
+        if "Not saved" in body:
+            kind = "refused save (Not saved)"
+        elif "replacing" in body:
+            kind = "same-field conflict notice"
+        else:
+            kind = "error message" if fmt == ERROR else "warning"
         s.errors.append((kind, body[:160]))
     if not run.status_ok:
-        s.errors.append(("run not finished successfully", ""))
+        s.errors.append(("run not finished successfully", STATUS.Name(run.status)))
     if run.total_s > TIMEOUT_S:
         s.errors.append(("timeout", f"{run.total_s:.1f} s"))
     return len(s.errors) == before
 
 
-def next_value(s: Session, k: int) -> int:
+def next_value(s: Session) -> int:
     """A new slider value near the start, never the one on screen, spread across sessions."""
     span = list(range(max(s.low, s.value - 20), min(s.high, s.value + 20) + 1))
+    k = len(s.moves)
     v = span[(k * 7 + s.index * 3) % len(span)]
-    prev = s.sent[-1] if s.sent else s.value
+    prev = s.moves[-1].value if s.moves else s.value
     return v if v != prev else span[(span.index(v) + 1) % len(span)]
 
 
-def slider_value(proto: object) -> int:
-    values = list(proto.value) if proto.set_value and proto.value else list(proto.default)
-    return round(values[0])
+async def move(s: Session, c: Client, in_window: bool, waited: float = 0.0) -> bool:
+    """The leader drags its slider to a new value: the browser sets it and reruns its fragment."""
+    m = Move(0.0, next_value(s), in_window, waited)
+    w = c.widget(s.key)
+    w.value = [float(m.value)]  # what the frontend slider sends
+    s.moves.append(m)
+    m.t = time.perf_counter()
+    run = await c.rerun(fragment_id=w.fragment_id)
+    m.total_s, m.headline_s = run.total_s, run.headline_s
+    clean = record_problems(s, run)
+    if any("Not saved" in body for _, body in run.alerts):
+        m.outcome = "refused"
+    else:
+        m.outcome = "ok" if run.status_ok and not run.exceptions else "unsure"
+    return clean
 
 
-async def session_main(
-    s: Session, url: str, key: str, start: asyncio.Event, loaded: asyncio.Queue, args
-) -> None:
+async def poll(s: Session, c: Client, fid: str, in_window: bool) -> bool:
+    run = await c.rerun(fragment_id=fid, auto=True)
+    if in_window:
+        s.polls.append(Poll(run.total_s, run.full))
+    return record_problems(s, run)
+
+
+async def act(s: Session, c: Client, bench: Bench, moving: bool) -> None:
+    """Be a browser tab: poll the live bar on its timer; with `moving`, move the slider after
+    each pause, until the window closes (without, until it opens)."""
+    think = bench.args.think
+    rng = random.Random(s.index)
+    next_move = bench.t0 + rng.uniform(0, think) if moving else math.inf
+    while True:
+        now = time.perf_counter()
+        if (moving and now >= bench.deadline) or (not moving and bench.start.is_set()):
+            return
+        if now >= next_move:
+            clean = await move(s, c, True, now - next_move)
+            next_move = time.perf_counter() + think * rng.uniform(0.5, 1.5)
+        elif (fid := c.due_poll(now)) is not None:
+            clean = await poll(s, c, fid, moving)
+        else:
+            wake = min(next_move, c.next_tick(), bench.deadline)
+            if moving:
+                await asyncio.sleep(max(wake - now, 0.0))
+            else:
+                wait = None if math.isinf(wake) else max(wake - now, 0.001)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(bench.start.wait(), timeout=wait)
+            continue
+        if not clean and bench.args.stop_on_error:
+            return
+
+
+async def session_main(s: Session, room: Room | None, bench: Bench) -> None:
+    url = bench.urls[s.server]
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    counted = False
     try:
+        if room is not None and s.seat > 0:
+            await room.ready.wait()
+            if room.query_string is None:
+                s.errors.append(("no link to open", "session 0 of the room made none"))
+                return
         async with websockets.connect(
             url,
             subprotocols=["streamlit"],
-            origin=f"http://localhost:{args.port}",
+            origin=f"http://localhost:{port}",
             max_size=None,
             open_timeout=30,
         ) as ws:
-            try:
-                run = await rerun(ws, s, {}, GIVE_UP_S)  # the page loads (first render)
-            except TimeoutError:
-                s.errors.append(("timeout", "page load"))
-                return
+            query = room.query_string if room is not None and s.seat > 0 else ""
+            headline = REFERENCE_METRIC if s.reference else HEADLINE
+            watch = {x.key for x in room.sessions} if room is not None else set()
+            c = Client(ws, query or "", headline, watch)
+            s.shown = c.shown
+            run = await c.rerun()  # the page loads (first render)
             s.load_s = run.total_s
             record_problems(s, run)
-            if key not in run.widgets or AUTHOR_KEY not in run.widgets:
-                s.errors.append(("widget missing", key))
+            if s.key not in c.ids or (not s.reference and AUTHOR_KEY not in c.ids):
+                s.errors.append(("widget missing", s.key))
                 return
-            s.widget_id, proto = run.widgets[key]
-            s.value, s.low, s.high = slider_value(proto), round(proto.min), round(proto.max)
-            s.author_id = run.widgets[AUTHOR_KEY][0]
-            await loaded.put(s.index)
-            await start.wait()
-            deadline = time.perf_counter() + args.seconds
-            # Leaders do not move in step: each starts within one pause of the window opening
-            # and pauses 0.5-1.5 times --think between moves (seeded, so runs repeat).
-            rng = random.Random(s.index)
-            await asyncio.sleep(rng.uniform(0, args.think))
-            k = 0
-            while time.perf_counter() < deadline:
-                value = next_value(s, k)
-                k += 1
-                s.pending = value
-                try:
-                    run = await rerun(ws, s, {s.author_id: s.author, s.widget_id: value}, GIVE_UP_S)
-                except TimeoutError:
-                    s.errors.append(("timeout", f"no script_finished in {GIVE_UP_S:.0f} s"))
-                    return
-                s.reruns += 1
-                s.latencies.append(run.total_s)
-                if not math.isnan(run.headline_s):
-                    s.headlines.append(run.headline_s)
-                clean = record_problems(s, run)
-                if run.status_ok and not any("Not saved" in b for _, b in run.alerts):
-                    if run.exceptions:  # saved or not depends on where it raised
-                        s.unsure.add(len(s.sent))
-                    s.sent.append(value)
-                s.pending = None
-                if not clean and args.stop_on_error:
-                    return
-                await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
+            w = c.widget(s.key)
+            s.value, s.low, s.high = round(w.value[0]), round(w.low), round(w.high)
+            if not s.reference:
+                c.set(AUTHOR_KEY, s.author)  # the leader types their name once
+                record_problems(s, await c.rerun())
+            if room is not None and s.seat == 0:
+                await move(s, c, in_window=False)  # the first move saves the plan: its link
+                if "scenario=" in c.query_string:
+                    room.query_string = c.query_string
+                room.ready.set()
+            bench.ready += 1
+            counted = True
+            await act(s, c, bench, moving=False)
+            await act(s, c, bench, moving=True)
+    except TimeoutError:
+        s.errors.append(("timeout", f"no end of run in {GIVE_UP_S:.0f} s"))
     except websockets.ConnectionClosed as exc:
         s.errors.append(("websocket closed", str(exc)[:160]))
     except OSError as exc:
         s.errors.append(("connection failed", str(exc)[:160]))
+    except Exception as exc:  # noqa: BLE001 (a page this client did not expect: report it)
+        s.errors.append(("load client failed", repr(exc)[:160]))
+    finally:
+        if room is not None and s.seat == 0:
+            room.ready.set()
+        if not counted:
+            bench.ready += 1
 
 
-async def drive(sessions: list[Session], args, key: str, pid: int) -> tuple[float, list[float]]:
-    """Run the sessions; the window's length and CPU seconds used in it (server, this client,
-    the whole machine)."""
-    url = f"ws://localhost:{args.port}/_stcore/stream"
-    start, loaded = asyncio.Event(), asyncio.Queue()
-    tasks = [asyncio.create_task(session_main(s, url, key, start, loaded, args)) for s in sessions]
+async def drive(
+    rooms: list[Room], ref: Session, bench: Bench, pids: list[int]
+) -> tuple[float, list[float]]:
+    """Run every session; the window's length and CPU seconds used in it (each server, this
+    client, the whole machine)."""
+    sessions = [(s, room) for room in rooms for s in room.sessions] + [(ref, None)]
+    tasks = [asyncio.create_task(session_main(s, room, bench)) for s, room in sessions]
     # The window opens when every session has its page (or has failed to get it).
-    while loaded.qsize() + sum(t.done() for t in tasks) < len(tasks):
+    while bench.ready < len(tasks):
         await asyncio.sleep(0.05)
-    t0 = time.perf_counter()
-    cpu0 = (cpu_seconds(pid), time.process_time(), machine_busy_seconds())
-    start.set()
+    cpu0 = [*(cpu_seconds(p) for p in pids), time.process_time(), machine_busy_seconds()]
+    bench.t0 = time.perf_counter()
+    bench.deadline = bench.t0 + bench.args.seconds
+    bench.start.set()
     await asyncio.gather(*tasks)
-    cpu1 = (cpu_seconds(pid), time.process_time(), machine_busy_seconds())
-    return time.perf_counter() - t0, [b - a for a, b in zip(cpu0, cpu1, strict=True)]
+    window = time.perf_counter() - bench.t0
+    cpu1 = [*(cpu_seconds(p) for p in pids), time.process_time(), machine_busy_seconds()]
+    return window, [b - a for a, b in zip(cpu0, cpu1, strict=True)]
 
 
+# ---- the machine and the servers ---------------------------------------------------------------
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), or nan elsewhere."""
     try:
@@ -287,38 +551,48 @@ def machine_busy_seconds() -> float:
         return float("nan")
 
 
-def start_server(port: int, db_url: str, log: Path, watch_files: bool) -> subprocess.Popen:
-    health = f"http://localhost:{port}/_stcore/health"
+def machine_busy_now(seconds: float = 3.0) -> float:
+    """Cores busy on the machine over a short sample (other engineers' work, before the run)."""
+    a = machine_busy_seconds()
+    time.sleep(seconds)
+    return (machine_busy_seconds() - a) / seconds
+
+
+def start_server(command: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     try:
-        urllib.request.urlopen(health, timeout=1)
+        urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1)
     except OSError:
         pass
     else:
         sys.exit(f"error: something already answers on port {port}; pick another with --port")
-    env = {**os.environ, "PACT_DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "ui.serve", "--server.port", str(port)]
-    command += ["--server.headless", "true"]
-    if watch_files:
-        command += ["--server.fileWatcherType", "auto"]
-    proc = subprocess.Popen(
+    command = [*command, "--server.port", str(port), "--server.headless", "true"]
+    return subprocess.Popen(
         command,
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **env},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+
+def wait_healthy(procs: list[tuple[subprocess.Popen, int, Path]]) -> None:
     t = time.perf_counter()
-    while time.perf_counter() - t < 90:
-        if proc.poll() is not None:
-            sys.exit(f"error: the server exited with {proc.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(health, timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    sys.exit("error: the server did not answer /_stcore/health within 90 s")
+    for proc, port, log in procs:
+        while True:
+            if proc.poll() is not None:
+                sys.exit(
+                    f"error: the server on port {port} exited with {proc.returncode}; see {log}"
+                )
+            try:
+                with urllib.request.urlopen(
+                    f"http://localhost:{port}/_stcore/health", timeout=1
+                ) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+            if time.perf_counter() - t > 120:
+                sys.exit(f"error: the server on port {port} did not answer within 120 s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -330,69 +604,184 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+# ---- afterwards: the store ---------------------------------------------------------------------
 @dataclass
 class Check:
-    expected: int = 0
+    expected: int = 0  # versions the store must hold
     found: int = 0
     lost: int = 0
     extra: int = 0
+    refused: int = 0
+    noop: int = 0  # moves to the value already saved (they save nothing)
+    unsure: int = 0  # moves whose run raised or never finished (saved or not: both are right)
+    unsure_saved: int = 0
     wrong: list[str] = field(default_factory=list)
 
 
-def check_store(db_url: str, sessions: list[Session], key: str) -> tuple[Check, int]:
-    """Every session's scenario holds exactly the moves it saw succeed, in order, numbered 1..n."""
+def check_store(db_url: str, rooms: list[Room]) -> tuple[Check, int]:
+    """Every room's scenario holds exactly its leaders' saved moves (see the module docstring)."""
     store = Store(db_url)
     check = Check()
-    for s in sessions:
-        check.expected += len(s.sent)
-        sid = s.scenario_id
-        if sid is None:
-            check.lost += len(s.sent)
-            if s.sent:
-                check.wrong.append(
-                    f"session {s.index}: no ?scenario= link after {len(s.sent)} saves"
-                )
-            continue
-        versions = store.versions(sid)
-        check.found += len(versions)
-        numbers = [v.number for v in versions]
-        if numbers != list(range(1, len(numbers) + 1)):
-            check.wrong.append(f"session {s.index}: version numbers not 1..n: {numbers[:12]}...")
-        if any(v.author != s.author for v in versions):
-            check.wrong.append(f"session {s.index}: a version has another author")
-        stored = []
-        for v in versions:
-            scenario, _ = store.load(sid, v.number)
-            data, b = scenario.to_dict(), next(b for b in bindings(scenario) if b.key == key)
-            value = data
-            for part in b.path:
-                value = value[part]
-            stored.append(b.to_widget(value))
-        sent = list(s.sent)
-        unsure = set(s.unsure)
-        if s.pending is not None:  # the move in flight when the session stopped
-            unsure.add(len(sent))
-            sent.append(s.pending)
-        # A run that raised may or may not have saved; consecutive values always differ, so
-        # the stored sequence tells which.
-        kept = []
-        for n, v in enumerate(sent):
-            if n in unsure and (len(kept) >= len(stored) or stored[len(kept)] != v):
-                continue
-            kept.append(v)
-        check.expected += len(kept) - len(s.sent)
-        sent = kept
-        common = min(len(stored), len(sent))
-        bad = [n + 1 for n in range(common) if stored[n] != sent[n]]
-        if bad:
-            check.wrong.append(f"session {s.index}: versions {bad[:8]} hold other values")
-        check.lost += max(0, len(sent) - len(stored))
-        check.extra += max(0, len(stored) - len(sent))
+    for room in rooms:
+        check_room(store, room, check)
     listed = len(store.scenarios())
     store.engine.dispose()
     return check, listed
 
 
+def check_room(store: Store, room: Room, check: Check) -> None:
+    name = f"room {room.index}"
+    sid = room.scenario_id
+    moves = sum(len(s.moves) for s in room.sessions)
+    if sid is None:
+        check.lost += sum(m.outcome == "ok" for s in room.sessions for m in s.moves)
+        if moves:
+            check.wrong.append(f"{name}: no ?scenario= link after {moves} moves")
+        return
+    versions = store.versions(sid)
+    check.found += len(versions)
+    numbers = [v.number for v in versions]
+    if numbers != list(range(1, len(numbers) + 1)):
+        check.wrong.append(f"{name}: version numbers not 1..n: {numbers[:12]}...")
+    first, _ = store.load(sid, 1)
+    binding = {b.key: b for b in bindings(first)}
+    owner = {binding[s.key].path: s for s in room.sessions}
+    stored: dict[int, list[int]] = {s.index: [] for s in room.sessions}
+    state: dict[int, int] = {}  # session -> its field's value in the latest version
+    for s in room.sessions:
+        data: Any = first.to_dict()
+        for part in binding[s.key].path:
+            data = data[part]
+        state[s.index] = binding[s.key].to_widget(data)
+    lead = room.sessions[0]
+    if versions and versions[0].author != lead.author:
+        check.wrong.append(f"{name}: version 1 by {versions[0].author!r}, not {lead.author!r}")
+    stored[lead.index].append(state[lead.index])
+    for s in room.sessions[1:]:
+        if state[s.index] != s.value:
+            check.wrong.append(
+                f"{name}: {s.key} opened at {s.value}, version 1 has it at {state[s.index]}"
+            )
+    for v in versions[1:]:
+        changes = v.changes or ()
+        if len(changes) != 1 or changes[0].path not in owner:
+            paths = [".".join(map(str, ch.path)) for ch in changes]
+            check.wrong.append(
+                f"{name}: version {v.number} changes {paths}, not one leader's field"
+            )
+            continue
+        s = owner[changes[0].path]
+        value = binding[s.key].to_widget(changes[0].after)
+        if v.author != s.author:
+            check.wrong.append(
+                f"{name}: version {v.number} ({s.key}) by {v.author!r}, not {s.author!r}"
+            )
+        stored[s.index].append(value)
+        state[s.index] = value
+        # The whole version: every leader's field at its latest value (no move undid another).
+        scenario, _ = store.load(sid, v.number)
+        data = scenario.to_dict()
+        for other in room.sessions:
+            got: Any = data
+            for part in binding[other.key].path:
+                got = got[part]
+            if binding[other.key].to_widget(got) != state[other.index]:
+                check.wrong.append(
+                    f"{name}: version {v.number} has {other.key} at "
+                    f"{binding[other.key].to_widget(got)}, its author's latest is {state[other.index]}"
+                )
+    for s in room.sessions:
+        compare_moves(name, s, stored[s.index], check)
+
+
+def compare_moves(name: str, s: Session, stored: list[int], check: Check) -> None:
+    """One author's saved values against the moves it made, in order."""
+    kept: list[int] = []
+    prev = s.value
+    for m in s.moves:
+        if m.outcome == "refused":
+            check.refused += 1
+            continue
+        if m.value == prev:
+            check.noop += m.outcome == "ok"
+            continue
+        if m.outcome == "ok":
+            kept.append(m.value)
+            prev = m.value
+            continue
+        # A run that raised or never finished may or may not have saved; consecutive values
+        # always differ, so the stored sequence tells which.
+        check.unsure += 1
+        if len(kept) < len(stored) and stored[len(kept)] == m.value:
+            check.unsure_saved += 1
+            kept.append(m.value)
+            prev = m.value
+    check.expected += len(kept)
+    common = min(len(stored), len(kept))
+    bad = [n for n in range(common) if stored[n] != kept[n]]
+    if bad:
+        check.wrong.append(
+            f"{name}, {s.author}: moves {bad[:8]} saved as {[stored[n] for n in bad[:8]]}, "
+            f"sent {[kept[n] for n in bad[:8]]}"
+        )
+    check.lost += max(0, len(kept) - len(stored))
+    check.extra += max(0, len(stored) - len(kept))
+
+
+# ---- afterwards: how fast the room followed ----------------------------------------------------
+@dataclass
+class Lag:
+    same: list[float] = field(default_factory=list)  # follower on the mover's process
+    across: list[float] = field(default_factory=list)  # ... on another process
+    exact: int = 0  # the follower showed the move's own value
+    skipped: int = 0  # the follower went straight to a later value of the same slider
+    unseen_late: int = 0  # never shown, sent in the window's last second
+    unseen: list[str] = field(default_factory=list)  # never shown, sent earlier
+
+
+def follower_lags(rooms: list[Room], window_end: float) -> Lag:
+    lag = Lag()
+    for room in rooms:
+        for mover in room.sessions:
+            sent = [(m.t, m.value) for m in mover.moves]
+            for f in room.sessions:
+                if f is mover:
+                    continue
+                follow_one(mover, f, sent, window_end, lag)
+    return lag
+
+
+def follow_one(
+    mover: Session, f: Session, sent: list[tuple[float, int]], window_end: float, lag: Lag
+) -> None:
+    # Each delta the follower got for the mover's slider, as the index of the move it shows.
+    shows: list[tuple[float, int]] = []
+    for t, value in f.shown.get(mover.key, []):
+        j = max((i for i, (ti, v) in enumerate(sent) if ti <= t and v == value), default=-1)
+        shows.append((t, j))
+    p = 0
+    for i, m in enumerate(mover.moves):
+        if not m.in_window or m.outcome != "ok":
+            continue
+        while p < len(shows) and shows[p][1] < i:
+            p += 1
+        if p == len(shows):
+            if m.t >= window_end - LAST_SECOND_S:
+                lag.unseen_late += 1
+            else:
+                lag.unseen.append(
+                    f"{mover.author} {mover.key}={m.value}, sent {window_end - m.t:.1f} s "
+                    f"before the window closed, never reached {f.author}"
+                )
+            continue
+        (lag.same if f.server == mover.server else lag.across).append(shows[p][0] - m.t)
+        if shows[p][1] == i:
+            lag.exact += 1
+        else:
+            lag.skipped += 1
+
+
+# ---- the table ---------------------------------------------------------------------------------
 def ms(values: list[float], q: float | None = None) -> str:
     if not values:
         return "-"
@@ -400,116 +789,238 @@ def ms(values: list[float], q: float | None = None) -> str:
     return f"{(np.median(a) if q is None else np.percentile(a, q)):.0f}"
 
 
+def triple(values: list[float]) -> str:
+    return f"{ms(values)} / {ms(values, 95)} / {ms(values, 100)} ms" if values else "-"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--rooms", type=int, default=4, help="0: one scenario per session")
+    parser.add_argument(
+        "--sessions", type=int, default=None, help="per room (default 5; with --rooms 0: 20)"
+    )
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument(
         "--think",
         type=float,
         default=0.4,
-        help="mean pause between a finished rerun and the next move, s (bench/core.py: 0.4)",
+        help="mean pause between a finished move and the next, s (bench/core.py: 0.4)",
     )
-    parser.add_argument("--widget", default="plan_s0_rate0", help="key of the slider moved")
+    parser.add_argument("--widget", default="plan_s0_rate0", help="slider moved with --rooms 0")
     parser.add_argument("--stop-on-error", action="store_true")
     parser.add_argument(
         "--watch-files",
         action="store_true",
         help="turn Streamlit's file watcher on (scripts/run has it off; see the docstring)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the store and server log")
+    parser.add_argument("--keep", action="store_true", help="keep the store and server logs")
     args = parser.parse_args()
+    if args.sessions is None:
+        args.sessions = 5 if args.rooms else 20
+    if args.rooms and not 1 <= args.sessions <= len(ROOM_KEYS):
+        parser.error(f"--sessions: 1 to {len(ROOM_KEYS)} per room (one rate slider each)")
 
+    if args.rooms:
+        layout = [
+            [(r * args.sessions + j, j, ROOM_KEYS[j]) for j in range(args.sessions)]
+            for r in range(args.rooms)
+        ]
+    else:
+        layout = [[(i, 0, args.widget)] for i in range(args.sessions)]
+    rooms = [
+        Room(
+            r,
+            [
+                Session(i, r, j, f"load-r{r}-{j}", key, (r + j) % args.processes)
+                for i, j, key in seats
+            ],
+        )
+        for r, seats in enumerate(layout)
+    ]
+    sessions = [s for room in rooms for s in room.sessions]
+    ref = Session(len(sessions), -1, 0, "reference", REFERENCE_KEY, -1)
+
+    busy_before = machine_busy_now()
     tmp = Path(tempfile.mkdtemp(prefix="pact-load-"))
     db_url = f"sqlite:///{tmp / 'pact.db'}"
-    log = tmp / "server.log"
-    sessions = [Session(i, f"load-{i:02d}") for i in range(args.sessions)]
+    env = {"PACT_DATABASE_URL": db_url, "PACT_DATA_DIR": str(tmp)}
+    app = [sys.executable, "-m", "ui.serve"]
+    if args.watch_files:
+        app += ["--server.fileWatcherType", "auto"]
+    reference = [sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "empty_page.py")]
+    reference += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    ports = [args.port + i for i in range(args.processes + 1)]
+    logs = [tmp / f"server-{p}.log" for p in ports]
     t = time.perf_counter()
-    proc = start_server(args.port, db_url, log, args.watch_files)
-    up = time.perf_counter() - t
+    procs = []
     try:
-        window, (server_cpu, client_cpu, all_cpu) = asyncio.run(
-            drive(sessions, args, args.widget, proc.pid)
-        )
+        for i, (port, log) in enumerate(zip(ports, logs, strict=True)):
+            procs.append(start_server(reference if i == args.processes else app, port, env, log))
+        wait_healthy(list(zip(procs, ports, logs, strict=True)))
+        up = time.perf_counter() - t
+        bench = Bench(args, [f"ws://localhost:{p}/_stcore/stream" for p in ports])
+        window, cpu = asyncio.run(drive(rooms, ref, bench, [p.pid for p in procs]))
     finally:
-        stop_server(proc)
-    check, listed = check_store(db_url, sessions, args.widget)
-    server_log = log.read_text(errors="replace")
+        for proc in procs:
+            stop_server(proc)
+    *server_cpu, ref_cpu, client_cpu, all_cpu = cpu
+    window_end = bench.deadline
+    check, listed = check_store(db_url, rooms)
+    lag = follower_lags(rooms, window_end)
     log_errors = sum(
         line.startswith("Traceback") or " ERROR " in line or "Exception" in line
-        for line in server_log.splitlines()
+        for log in logs
+        for line in log.read_text(errors="replace").splitlines()
     )
 
-    lat = [x for s in sessions for x in s.latencies]
-    head = [x for s in sessions for x in s.headlines]
+    moves = [m for s in sessions for m in s.moves if m.in_window]
+    polls = [p for s in sessions for p in s.polls]
+    head = [m.headline_s for m in moves if not math.isnan(m.headline_s)]
+    whole = [m.total_s for m in moves if not math.isnan(m.total_s)]
+    waited = [m.waited_s for m in moves]
+    ref_head = [m.headline_s for m in ref.moves if not math.isnan(m.headline_s)]
     loads = [s.load_s for s in sessions if not math.isnan(s.load_s)]
-    errors = [e for s in sessions for e in s.errors]
+    errors = [e for s in [*sessions, ref] for e in s.errors]
     kinds: dict[str, int] = {}
     for kind, _ in errors:
         kinds[kind] = kinds.get(kind, 0) + 1
-    reruns = sum(s.reruns for s in sessions)
-    per_session = [s.reruns for s in sessions]
+    per_session = [sum(m.in_window for m in s.moves) for s in sessions]
+    felt_s = [m.waited_s + m.headline_s for m in moves if not math.isnan(m.headline_s)]
+    felt = f"{ms(felt_s)} / {ms(felt_s, 95)} ms" if felt_s else "-"
+    full = [p.total_s for p in polls if p.full]
+    quiet = [p.total_s for p in polls if not p.full]
+    script_runs = len(moves) + len(polls) + len(full)  # a poll that reruns the page is two runs
+    lags = lag.same + lag.across
+    pairs = len(lags) + lag.unseen_late + len(lag.unseen)
 
     import streamlit
 
-    print(
-        f"Load: {args.sessions} sessions x {args.seconds:g} s, think {args.think:g} s, "
-        f"slider {args.widget!r}; machine: {os.cpu_count()} CPUs, {platform.machine()}, "
-        f"Python {platform.python_version()}, Streamlit {streamlit.__version__}, SQLite store"
+    where = (
+        f"{args.rooms} rooms x {args.sessions} sessions"
+        if args.rooms
+        else f"{args.sessions} sessions, one scenario each, slider {args.widget!r}"
     )
+    print(
+        f"Load: {where} x {args.seconds:g} s, think {args.think:g} s, {args.processes} app "
+        f"process{'es' if args.processes > 1 else ''} on one SQLite store; machine: "
+        f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"Streamlit {streamlit.__version__}"
+    )
+
+    def rate(n: float) -> str:
+        return f"{n / window:.1f}" if window else "-"
+
+    def cores(x: float) -> str:
+        return f"{x / window:.2f}" if window else "-"
+
     rows = [
-        ("server up (start to /_stcore/health)", f"{up:.1f} s"),
-        ("sessions", f"{args.sessions}"),
+        ("machine busy before the run (other work), cores", f"{busy_before:.2f}"),
+        ("servers up (start to /_stcore/health)", f"{up:.1f} s"),
+        ("sessions", f"{len(sessions)}" + (f" in {len(rooms)} rooms" if args.rooms else "")),
         ("seconds (window, all sessions moving)", f"{window:.1f}"),
+        ("page load (first render), median / p95 / max", triple(loads)),
         (
-            "page load (first render), median / p95 / max",
-            f"{ms(loads)} / {ms(loads, 95)} / {ms(loads, 100)} ms",
+            "moves / live-bar polls / polls that reran the page",
+            f"{len(moves)} / {len(polls)} / {len(full)}",
         ),
-        ("reruns total", f"{reruns}"),
-        ("reruns/s", f"{reruns / window:.1f}" if window else "-"),
         (
-            "reruns per session, min / max",
+            "reruns/s (moves + polls) / script runs/s",
+            f"{rate(len(moves) + len(polls))} / {rate(script_runs)}",
+        ),
+        (
+            "moves per session, min / max",
             f"{min(per_session, default=0)} / {max(per_session, default=0)}",
         ),
-        ("slider latency, median / p95 / max", f"{ms(lat)} / {ms(lat, 95)} / {ms(lat, 100)} ms"),
-        ("slider to headline delta, median / p95", f"{ms(head)} / {ms(head, 95)} ms"),
+        ("move: slider -> headline delta, median / p95 / max", triple(head)),
+        ("move: whole rerun, median / p95 / max", triple(whole)),
+        ("move waited for a poll in flight, median / p95 / max", triple(waited)),
+        ("move: due -> headline (wait + headline), median / p95", felt),
+        ("poll, nothing new: median / p95 / max", triple(quiet)),
+        ("poll that reran the page: median / p95 / max", triple(full)),
+    ]
+    if args.rooms and args.sessions > 1:
+        rows += [
+            ("follower lag (move sent -> shown), median / p95 / max", triple(lags)),
+        ]
+        if args.processes > 1:
+            rows += [
+                ("  follower on the same process", triple(lag.same)),
+                ("  follower on the other process", triple(lag.across)),
+            ]
+        rows += [
+            (
+                "  (move, follower) pairs: shown exactly / caught up later",
+                f"{lag.exact} / {lag.skipped} of {pairs}",
+            ),
+            (
+                f"  never shown: in the last {LAST_SECOND_S:g} s / earlier (must be 0)",
+                f"{lag.unseen_late} / {len(lag.unseen)}",
+            ),
+        ]
+    ratio = (
+        f"{np.percentile(head, 95) / np.percentile(ref_head, 95):.2f}x"
+        if head and ref_head
+        else "-"
+    )
+    median_ratio = f"{np.median(head) / np.median(ref_head):.2f}x" if head and ref_head else "-"
+    rows += [
         (
-            "server CPU (cores busy over the run)",
-            f"{server_cpu / window:.2f}" if window else "-",
+            "reference page (empty): slider -> metric, median / p95 / max",
+            triple(ref_head) + f" ({len(ref_head)} moves)",
         ),
-        ("load client CPU (cores busy)", f"{client_cpu / window:.2f}" if window else "-"),
+        ("Plan headline / reference: median, p95", f"{median_ratio}, {ratio}"),
+        ("app server CPU (cores busy over the window)", " + ".join(cores(x) for x in server_cpu)),
+        (
+            "app server CPU per script run",
+            f"{1000 * sum(server_cpu) / script_runs:.0f} ms" if script_runs else "-",
+        ),
+        ("reference server CPU (cores busy)", cores(ref_cpu)),
+        ("load client CPU (cores busy)", cores(client_cpu)),
         (
             "everything else on the machine (cores busy)",
-            f"{(all_cpu - server_cpu - client_cpu) / window:.2f}" if window else "-",
+            cores(all_cpu - sum(server_cpu) - ref_cpu - client_cpu),
         ),
         (
             "errors",
             f"{len(errors)}"
             + (f" ({', '.join(f'{k}: {n}' for k, n in kinds.items())})" if kinds else ""),
         ),
-        ("server log: tracebacks / ERROR lines", f"{log_errors}"),
+        ("server logs: tracebacks / ERROR lines", f"{log_errors}"),
         ("versions expected / found", f"{check.expected} / {check.found}"),
-        ("lost versions", f"{check.lost}"),
-        ("extra or wrong versions", f"{check.extra + len(check.wrong)}"),
-        ("scenarios in the store", f"{listed} (one per session expected)"),
+        (
+            "lost / refused / extra or wrong versions",
+            f"{check.lost} / {check.refused} / {check.extra + len(check.wrong)}",
+        ),
+        ("moves to the value already saved (save nothing)", f"{check.noop}"),
+        (
+            "moves whose run raised or never ended: saved / of",
+            f"{check.unsure_saved} / {check.unsure}",
+        ),
+        (
+            "scenarios in the store",
+            f"{listed} (one per {'room' if args.rooms else 'session'} expected)",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
-    for s in sessions:
+    for s in [*sessions, ref]:
         for kind, detail in s.errors[:3]:
-            print(f"  session {s.index}: {kind}: {detail}")
+            print(f"  {s.author}: {kind}: {detail}")
     for line in check.wrong[:20]:
         print(f"  store: {line}")
+    for line in lag.unseen[:10]:
+        print(f"  follower: {line}")
     if args.keep or errors or log_errors:
-        print(f"  store and server log kept in {tmp}")
+        print(f"  store and server logs kept in {tmp}")
     else:
         shutil.rmtree(tmp)
     ok = not errors and not check.lost and not check.wrong and not check.extra
-    ok = ok and listed == sum(s.scenario_id is not None for s in sessions)
+    ok = ok and not check.refused and listed == sum(r.scenario_id is not None for r in rooms)
     return 0 if ok else 1
 
 
