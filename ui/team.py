@@ -39,6 +39,7 @@ SYNCED = "plan_team_synced"
 BASE = "plan_team_base"
 TABLE_KEY = "plan_team_table_key"
 ERROR = "plan_team_error"
+LAST_HIRE = "plan_team_last_hire"  # the team after the last hire added, and what was asked
 COLUMNS = ("Name", "Role", "People", "Start", "Ramp weeks", "Productivity")
 ROLES = {name: role for role, name in ROLE_NAMES.items()}  # "SDR" -> "sdr"
 
@@ -214,6 +215,9 @@ def _add_hire() -> None:
     team = scenario.team or Team()
     role = ROLES[st.session_state["plan_team_hire_role"]]
     start: date = st.session_state["plan_team_hire_start"]
+    asked = (role, int(st.session_state["plan_team_hire_people"]), start.isoformat())
+    if st.session_state.get(LAST_HIRE) == (team.model_dump_json(), asked):
+        return  # the same click seen again (a replayed run): the team already has this hire
     like = [m for m in team.members if m.role == role]
     template = (
         max(like, key=lambda m: m.start_date) if like else starter_team(scenario).of_role(role)[0]
@@ -232,6 +236,8 @@ def _add_hire() -> None:
     )
     members = [m.model_dump(mode="json") for m in team.members] + [hire.model_dump(mode="json")]
     _apply({**_team_dict(), "members": members}, reload=True)
+    now = st.session_state["scenario"].team
+    st.session_state[LAST_HIRE] = (now.model_dump_json() if now else "", asked)
 
 
 # ---- Compare ------------------------------------------------------------------------------------
@@ -392,7 +398,8 @@ def _editor(scenario: Scenario) -> None:
         "Start date",
         value=first,
         key="plan_team_hire_start",
-        help="A hire ramps like the latest cohort of the same role.",
+        help="A hire ramps like the latest cohort of the same role. For more people on the "
+        "same day, raise People.",
     )
     hire[3].button("Add hire", key="plan_team_add_hire", on_click=_add_hire)
     with st.expander("Pace, attrition, AE load and follow-up"):
