@@ -56,7 +56,9 @@ The servers run as scripts/run starts them; .streamlit/config.toml turns Streaml
 off (--watch-files turns it on: in a checkout being edited, a save during the run makes Streamlit
 unload the app's modules under every session).
 
-Prints a table; asserts nothing about time. Exits 1 on any error, refused, lost or wrong version.
+Prints a table; asserts nothing about time. Exits 1 on any error, refused, lost or wrong version,
+or a slider the server set back to an older value than the screen had shown (a follower going
+back to an earlier move, or a leader's own slider set to anything but its last move).
 """
 
 from __future__ import annotations
@@ -737,6 +739,7 @@ class Lag:
     skipped: int = 0  # the follower went straight to a later value of the same slider
     unseen_late: int = 0  # never shown, sent in the window's last second
     unseen: list[str] = field(default_factory=list)  # never shown, sent earlier
+    back: list[str] = field(default_factory=list)  # a slider set to an older value than shown
 
 
 def follower_lags(rooms: list[Room], window_end: float) -> Lag:
@@ -744,6 +747,7 @@ def follower_lags(rooms: list[Room], window_end: float) -> Lag:
     for room in rooms:
         for mover in room.sessions:
             sent = [(m.t, m.value) for m in mover.moves]
+            own_slider(mover, sent, lag)
             for f in room.sessions:
                 if f is mover:
                     continue
@@ -759,6 +763,14 @@ def follow_one(
     for t, value in f.shown.get(mover.key, []):
         j = max((i for i, (ti, v) in enumerate(sent) if ti <= t and v == value), default=-1)
         shows.append((t, j))
+    newest = -1
+    for _, j in shows:
+        if j < newest:
+            lag.back.append(
+                f"{f.author}'s {mover.key} set to {'move ' + str(j) if j >= 0 else 'a value never sent'} "
+                f"after showing {mover.author}'s move {newest}"
+            )
+        newest = max(newest, j)
     p = 0
     for i, m in enumerate(mover.moves):
         if not m.in_window or m.outcome != "ok":
@@ -779,6 +791,14 @@ def follow_one(
             lag.exact += 1
         else:
             lag.skipped += 1
+
+
+def own_slider(s: Session, sent: list[tuple[float, int]], lag: Lag) -> None:
+    """The server never sets a leader's own slider to anything but the value it last moved to."""
+    for t, value in s.shown.get(s.key, []):
+        moved = [v for ti, v in sent if ti <= t]
+        if value != (moved[-1] if moved else s.value):
+            lag.back.append(f"{s.author}'s own {s.key} set to {value}, moved to {moved[-1:]}")
 
 
 # ---- the table ---------------------------------------------------------------------------------
@@ -960,6 +980,7 @@ def main() -> int:
                 f"  never shown: in the last {LAST_SECOND_S:g} s / earlier (must be 0)",
                 f"{lag.unseen_late} / {len(lag.unseen)}",
             ),
+            ("sliders set back to an older value (must be 0)", f"{len(lag.back)}"),
         ]
     ratio = (
         f"{np.percentile(head, 95) / np.percentile(ref_head, 95):.2f}x"
@@ -1013,14 +1034,19 @@ def main() -> int:
             print(f"  {s.author}: {kind}: {detail}")
     for line in check.wrong[:20]:
         print(f"  store: {line}")
-    for line in lag.unseen[:10]:
+    for line in lag.unseen[:10] + lag.back[:10]:
         print(f"  follower: {line}")
     if args.keep or errors or log_errors:
         print(f"  store and server logs kept in {tmp}")
     else:
         shutil.rmtree(tmp)
     ok = not errors and not check.lost and not check.wrong and not check.extra
-    ok = ok and not check.refused and listed == sum(r.scenario_id is not None for r in rooms)
+    ok = (
+        ok
+        and not check.refused
+        and not lag.back
+        and listed == sum(r.scenario_id is not None for r in rooms)
+    )
     return 0 if ok else 1
 
 

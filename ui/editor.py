@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from sim.merge import FieldChange, apply_changes
-from sim.models import Scenario, ScenarioError, parse_scenario
+from sim.models import Scenario, ScenarioError, Source, parse_scenario
 
 DEFAULT_DEAL = {"mean": 30000, "cv": 0.6}
 DEFAULT_NEGBIN_CV = 0.25
@@ -192,27 +192,42 @@ def with_change(scenario: Scenario, change: FieldChange) -> Scenario:
         return scenario
 
 
+SOURCE_PICK = "plan_source"  # which source's funnel the editor shows (one at a time)
+_VOLUME_LAWS = {
+    "fixed": "Exactly this many",
+    "poisson": "Random around it",
+    "negbin": "Random, with good and bad quarters",
+}
+
+
 def draw(scenario: Scenario) -> None:
-    """The Plan page's assumptions: one widget per field, each bound to the scenario above."""
+    """The Plan page's assumptions: one widget per field, each bound to the scenario above.
+
+    Every widget is sent to the browser on every move, so the editor keeps to few elements:
+    rows are horizontal containers (one element, where columns are three or more), deal size
+    shows only for bookings, and one source's funnel at a time.
+    """
     st.subheader("Assumptions")
-    top = st.columns([2, 1, 2, 2])
-    top[0].text_input("Scenario name", key="plan_name", max_chars=80)
-    top[1].text_input("Quarter", key="plan_quarter", max_chars=7, help="Like 2027-Q1.")
-    top[2].radio(
-        "What the number counts",
-        ["customers", "bookings"],
-        key="plan_metric",
-        horizontal=True,
-        format_func=str.capitalize,
-    )
-    top[3].number_input(
-        "Target for the quarter",
-        min_value=0.0,
-        step=1.0,
-        format="%.0f",
-        key="plan_target",
-        help="New customers, or bookings in currency, depending on the metric.",
-    )
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("Scenario name", key="plan_name", max_chars=80, width=280)
+        st.text_input("Quarter", key="plan_quarter", max_chars=7, help="Like 2027-Q1.", width=110)
+        st.radio(
+            "What the number counts",
+            ["customers", "bookings"],
+            key="plan_metric",
+            horizontal=True,
+            format_func=str.capitalize,
+            width="content",
+        )
+        st.number_input(
+            "Target for the quarter",
+            min_value=0.0,
+            step=1.0,
+            format="%.0f",
+            key="plan_target",
+            help="New customers, or bookings in currency, depending on the metric.",
+            width=220,
+        )
     st.slider(
         "Marketing's share of the number",
         0,
@@ -222,56 +237,73 @@ def draw(scenario: Scenario) -> None:
         key="plan_marketing_share",
         help="The rest is sales-sourced: SDR cold calling and sellers' own prospecting.",
     )
-    with st.expander("Deal size (used for bookings)", expanded=scenario.metric == "bookings"):
-        d1, d2 = st.columns(2)
-        d1.number_input("Average deal size", min_value=0.0, step=1000.0, key="plan_deal_mean")
-        d2.number_input(
-            "Deal size variation (CV)",
-            min_value=0.0,
-            max_value=5.0,
-            step=0.1,
-            key="plan_deal_cv",
-            help="Standard deviation divided by the average; 0.6 is typical.",
+    if scenario.metric == "bookings":
+        with st.container(horizontal=True):
+            st.number_input(
+                "Average deal size", min_value=0.0, step=1000.0, key="plan_deal_mean", width=220
+            )
+            st.number_input(
+                "Deal size variation (CV)",
+                min_value=0.0,
+                max_value=5.0,
+                step=0.1,
+                key="plan_deal_cv",
+                help="Standard deviation divided by the average; 0.6 is typical.",
+                width=220,
+            )
+    sources = scenario.sources
+    if not 0 <= st.session_state.get(SOURCE_PICK, 0) < len(sources):
+        st.session_state[SOURCE_PICK] = 0
+    i = st.segmented_control(
+        "Source",
+        list(range(len(sources))),
+        format_func=lambda k: f"{sources[k].name} · {sources[k].owner}",
+        key=SOURCE_PICK,
+        default=0,
+        required=True,
+        help="Each source's volume and stage rates; the others keep theirs.",
+    )
+    source_editor(int(i or 0), sources[int(i or 0)])
+
+
+def source_editor(i: int, source: Source) -> None:
+    """A source's first-stage volume and one slider (and its evidence) per stage rate."""
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.slider(
+            f"{source.stages[0]}s per quarter",
+            0,
+            max(1000, int(source.volume.mean * 3) // 100 * 100),
+            step=1,
+            key=f"plan_s{i}_volume",
+            help=f"How many {source.stages[0]}s {source.name} commits to this quarter.",
         )
-    tabs = st.tabs([f"{s.name} · {s.owner}" for s in scenario.sources])
-    for i, (tab, source) in enumerate(zip(tabs, scenario.sources, strict=True)):
-        with tab:
-            v1, v2, v3 = st.columns([3, 2, 1])
-            v1.slider(
-                f"{source.stages[0]}s per quarter",
-                0,
-                max(1000, int(source.volume.mean * 3) // 100 * 100),
-                step=1,
-                key=f"plan_s{i}_volume",
-                help=f"How many {source.stages[0]}s {source.name} commits to this quarter.",
+        st.selectbox(
+            "How the volume varies",
+            list(_VOLUME_LAWS),
+            format_func=_VOLUME_LAWS.__getitem__,
+            key=f"plan_s{i}_dist",
+            width=280,
+        )
+        if st.session_state.get(f"plan_s{i}_dist") == "negbin":
+            st.number_input(
+                "Quarter-to-quarter CV", 0.01, 5.0, step=0.05, key=f"plan_s{i}_cv", width=160
             )
-            v2.selectbox(
-                "How the volume varies",
-                ["fixed", "poisson", "negbin"],
-                format_func={
-                    "fixed": "Exactly this many",
-                    "poisson": "Random around it",
-                    "negbin": "Random, with good and bad quarters",
-                }.get,
-                key=f"plan_s{i}_dist",
+    for j, (label, rate) in enumerate(zip(source.step_labels(), source.rates, strict=True)):
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.slider(f"{label} rate", 0, 100, step=1, format="%d%%", key=rate_key(i, j))
+            st.number_input(
+                "Evidence (leads seen)",
+                min_value=0,
+                max_value=1_000_000,
+                step=10,
+                key=evidence_key(i, j),
+                help="How many leads this rate was measured on. 0 means known exactly; "
+                "fewer leads means a wider range of possible rates.",
+                width=180,
             )
-            if st.session_state.get(f"plan_s{i}_dist") == "negbin":
-                v3.number_input("Quarter-to-quarter CV", 0.01, 5.0, step=0.05, key=f"plan_s{i}_cv")
-            for j, (label, rate) in enumerate(zip(source.step_labels(), source.rates, strict=True)):
-                r1, r2 = st.columns([3, 1])
-                r1.slider(f"{label} rate", 0, 100, step=1, format="%d%%", key=rate_key(i, j))
-                r2.number_input(
-                    "Evidence (leads seen)",
-                    min_value=0,
-                    max_value=1_000_000,
-                    step=10,
-                    key=evidence_key(i, j),
-                    help="How many leads this rate was measured on. 0 means known exactly; "
-                    "fewer leads means a wider range of possible rates.",
-                )
-                lo, hi = rate.interval(0.8)
-                r1.caption(
-                    f"{rate.mean:.1%} · known exactly"
-                    if not rate.uncertain
-                    else f"{rate.mean:.1%} · 80% range {lo:.0%}–{hi:.0%}"
-                )
+        lo, hi = rate.interval(0.8)
+        st.caption(
+            f"{rate.mean:.1%} · known exactly"
+            if not rate.uncertain
+            else f"{rate.mean:.1%} · 80% range {lo:.0%}–{hi:.0%}"
+        )
