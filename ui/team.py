@@ -204,6 +204,7 @@ def _setting_changed(key: str) -> None:
 def _start_team() -> None:
     scenario: Scenario = st.session_state["scenario"]
     _apply(starter_team(scenario).model_dump(mode="json", exclude_none=True), reload=True)
+    st.session_state["plan_team_edit"] = True  # a new team is there to be edited
 
 
 def _remove_team() -> None:
@@ -304,7 +305,11 @@ def section(scenario: Scenario, confidence: int) -> None:
             st.caption("Set follow-up touches per SDR per week to check the SLA's follow-up.")
         else:
             st.plotly_chart(follow_up_chart(report), key="plan_team_follow_up_chart", theme=None)
-    if not presenting:
+    if not presenting and st.toggle(
+        "Edit the team",
+        key="plan_team_edit",
+        help="The people, planned hires, ramp, attrition, pace and follow-up capacity.",
+    ):
         _editor(scenario)
 
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from sim import load_scenario, plan
 from sim.engine import SimulationResult, exact
 from sim.models import Scenario
+from ui.editor import SOURCE_PICK
 
 SALES = "Chance sales hits its share"
 
@@ -32,6 +33,8 @@ def with_team_file() -> AppTest:
     ).run()
     assert not at.exception, at.exception
     assert at.session_state["scenario"] == load_scenario(TEAM_FILE)
+    assert not at.data_editor  # the numbers first; editing is one switch away
+    at.toggle(key="plan_team_edit").set_value(True).run()
     return at
 
 
@@ -121,6 +124,7 @@ def test_attrition_and_overload_settings_reach_the_scenario() -> None:
 
 def test_warning_when_sales_commits_more_than_the_team_books() -> None:
     at = with_team_file()
+    at.segmented_control(key=SOURCE_PICK).set_value(1).run()  # Outbound's sliders
     at.slider(key="plan_s1_volume").set_value(200).run()
     assert any("Sales commits 200 SQLs" in w.value for w in at.warning)
     assert at.session_state["scenario"].sources[1].volume.mean == 200
@@ -154,6 +158,7 @@ def test_with_two_sales_sources_the_leader_picks_the_one_the_sdrs_book() -> None
     at.file_uploader(key="plan_upload").set_value(
         ("two.json", json.dumps(data).encode(), "application/json")
     ).run()
+    at.toggle(key="plan_team_edit").set_value(True).run()
     assert at.selectbox(key="plan_team_source").value == "Outbound"
     at.selectbox(key="plan_team_source").set_value("Partners").run()
     assert not at.exception, at.exception

@@ -22,7 +22,7 @@ def test_adding_a_hire_raises_sales_chance(app_server: AppServer, page: Page, ar
     page.get_by_role("button", name="Plan with a team").click()
     wait_idle(page)
     expect(page.get_by_text("SQLs the SDRs book")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Hiring plan by week")).to_be_visible()
+    expect(page.get_by_text("Hiring plan by week")).to_be_visible(timeout=30_000)
     before = metric(page, "Chance sales hits its share")
     total_before = metric(page, "Chance we hit the number")
     booked_before = int(metric(page, "SQLs the SDRs book").replace(",", ""))
@@ -51,7 +51,7 @@ def test_adding_a_hire_raises_sales_chance(app_server: AppServer, page: Page, ar
         total_before.rstrip("%")
     )
     hires = page.get_by_text(re.compile(r"^SDR hires Jan 01"))  # grid cells
-    expect(hires).to_have_count(1)  # one click, one hire
+    expect(hires).to_have_count(1, timeout=30_000)  # one click, one hire
     page.screenshot(path=artifacts / "team-after-hire.png", full_page=True)
     page.get_by_role("button", name="Remove the team").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "team-editor.png")
@@ -61,7 +61,7 @@ def test_adding_a_hire_raises_sales_chance(app_server: AppServer, page: Page, ar
     expect(page.get_by_text("SQLs the SDRs book")).to_be_visible(timeout=30_000)
     expect(
         page.locator('[data-testid="stMetric"]').filter(has_text="Chance sales hits its share")
-    ).to_contain_text(after)
+    ).to_contain_text(after, timeout=30_000)
     # What must not happen: an error box, or a script error in the page.
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
     assert page.errors == []  # type: ignore[attr-defined]
