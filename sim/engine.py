@@ -121,21 +121,35 @@ def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray
 _BINOMIAL: dict[float, np.ndarray] = {}
 
 
+def _binomial_matrix(rows: np.ndarray, size: int, p: float) -> np.ndarray:
+    """P(Bin(k, p) = j) for k in rows, j in 0..size-1, from log-gammas (scipy's binom.pmf is
+    several times slower, and this is on the path of every team with AE overload)."""
+    j = np.arange(size)
+    k = rows[:, None]
+    if p in (0.0, 1.0):  # all the mass at j = 0, or at j = k
+        at = np.zeros_like(k) if p == 0 else k
+        return np.asarray(j[None, :] == at, dtype=float)
+    lg = special.gammaln(np.arange(max(size, int(rows.max(initial=0)) + 1)) + 1.0)  # log(i!)
+    inside = j[None, :] <= k
+    kj = np.where(inside, k - j[None, :], 0)
+    log_pmf = lg[k] - lg[j][None, :] - lg[kj] + j[None, :] * math.log(p) + kj * math.log1p(-p)
+    return np.asarray(np.exp(np.where(inside, log_pmf, -np.inf)))
+
+
 def _binomial_rows(p: float, low: int, size: int) -> np.ndarray:
     """Rows low..size-1 of the Binomial(k, p) transition matrix, kept per p like the
     Beta-binomial ones."""
     t = _BINOMIAL.get(p)
     if (t is None or len(t) < size) and size * size <= _CACHED_CELLS:
         grow = size if t is None else max(size, 2 * len(t))
-        k = np.arange(min(grow, math.isqrt(_CACHED_CELLS)))
-        t = stats.binom.pmf(k[None, :], k[:, None], p)
+        n = min(grow, math.isqrt(_CACHED_CELLS))
+        t = _binomial_matrix(np.arange(n), n, p)
         if len(_BINOMIAL) >= _TRANSITIONS_KEPT:
             _BINOMIAL.pop(next(iter(_BINOMIAL)))
         _BINOMIAL[p] = t
     if t is not None and len(t) >= size:
         return t[low:size, :size]
-    k = np.arange(size)
-    return np.asarray(stats.binom.pmf(k[None, :], k[low:, None], p))
+    return _binomial_matrix(np.arange(low, size), size, p)
 
 
 def binomial_step(pmf: np.ndarray, p: float) -> np.ndarray:

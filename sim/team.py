@@ -244,26 +244,30 @@ def by_week(
 # ---- the law of sales-sourced volume ------------------------------------------------------------
 
 
-def _person_work(member: Member, s: float, h: float, span: float) -> tuple[np.ndarray, np.ndarray]:
-    """Ramp-weighted weeks one person works in the quarter: (values, probabilities).
+def _person_work(
+    member: Member, s: float, hs: np.ndarray, span: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ramp-weighted weeks one person works in the quarter, for each weekly hazard in `hs`:
+    (values, probabilities with one row per hazard).
 
     Leaving is drawn by day (at mid-day); staying to the end has the rest of the probability.
+    The values do not depend on the hazard, only their probabilities do.
     """
     t0 = max(s, 0.0)
-    if t0 >= span:
-        return np.zeros(1), np.ones(1)  # starts after the quarter: adds nothing
+    if t0 >= span:  # starts after the quarter: adds nothing
+        return np.zeros(1), np.ones((len(hs), 1))
     ramp = member.ramp_weeks
     done = float(ramp_integral(t0 - s, ramp))  # ramp worked before the quarter
     full = float(ramp_integral(span - s, ramp)) - done
-    if h <= 0:
-        return np.array([full]), np.ones(1)
+    if not np.any(hs > 0):
+        return np.array([full]), np.ones((len(hs), 1))
     days = math.ceil((span - t0) * 7 - 1e-9)
     ends = np.minimum(t0 + np.arange(days + 1) / 7, span)
-    survive = np.exp(-h * (ends - t0))
-    leave = -np.diff(survive)
+    survive = np.exp(-hs[:, None] * (ends - t0)[None, :])
+    leave = -np.diff(survive, axis=1)
     mid = (ends[:-1] + ends[1:]) / 2
     values = np.append(ramp_integral(mid - s, ramp) - done, full)
-    return values, np.append(leave, survive[-1])
+    return values, np.concatenate([leave, survive[:, -1:]], axis=1)
 
 
 def _bin(values: np.ndarray, probs: np.ndarray, step: float, size: int) -> np.ndarray:
@@ -277,26 +281,40 @@ def _bin(values: np.ndarray, probs: np.ndarray, step: float, size: int) -> np.nd
     return out
 
 
-def _work_law(members: list[Member], quarter: str, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Law of the SDRs' expected output (sum of productivity x ramp-weighted weeks) for one
-    weekly hazard h: (values, probabilities)."""
+def _work_laws(
+    members: list[Member], quarter: str, hs: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Law of the SDRs' expected output (sum of productivity x ramp-weighted weeks), for each
+    weekly hazard in `hs`: [(values, probabilities)], one FFT convolution for all hazards."""
     span = quarter_span(quarter)
     parts = []
     for m in members:
-        v, p = _person_work(m, start_week(m, quarter), h, span)
+        v, p = _person_work(m, start_week(m, quarter), hs, span)
         parts.append((m.people, v * m.productivity, p))
     if all(len(v) == 1 for _, v, _ in parts):
-        return np.array([sum(n * v[0] for n, v, _ in parts)]), np.ones(1)
+        total = np.array([sum(n * v[0] for n, v, _ in parts)])
+        return [(total, np.ones(1)) for _ in hs]
     top = sum(n * v.max() for n, v, _ in parts)
     step = top / LAW_GRID if top > 0 else 1.0
     size = int(2 ** math.ceil(math.log2(LAW_GRID + 2)))  # room for every sum on the grid
-    spectrum = np.ones(size // 2 + 1, dtype=complex)
+    spectrum = np.ones((len(hs), size // 2 + 1), dtype=complex)
+    rows = np.arange(len(hs))[:, None] * size
     for n, v, p in parts:
-        spectrum *= np.fft.rfft(_bin(v, p, step, size - 1), size) ** n
-    law = np.clip(np.fft.irfft(spectrum, size), 0.0, None)
-    law[law < TAIL * 1e-3] = 0.0
-    keep = np.flatnonzero(law)
-    return keep * step, law[keep] / law[keep].sum()
+        # Each value split between its two grid neighbours (the mean is kept exactly), for all
+        # hazards at once: one bincount over (hazard, grid point).
+        pos = np.clip(v / step, 0, size - 2)
+        low = np.minimum(np.floor(pos).astype(np.int64), size - 2)
+        frac = pos - low
+        grid = np.bincount((rows + low).ravel(), (p * (1 - frac)).ravel(), len(hs) * size)
+        grid += np.bincount((rows + low + 1).ravel(), (p * frac).ravel(), len(hs) * size)
+        spectrum *= np.fft.rfft(grid.reshape(len(hs), size), axis=1) ** n
+    laws = np.clip(np.fft.irfft(spectrum, size, axis=1), 0.0, None)
+    out = []
+    for law in laws:
+        law[law < TAIL * 1e-3] = 0.0
+        keep = np.flatnonzero(law)
+        out.append((keep * step, law[keep] / law[keep].sum()))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,8 +439,7 @@ def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
     attrition = team.sdr_attrition or Attrition(mean=0.0)
     shares, share_w = attrition.shares()
     values, weights = [], []
-    for share, sw in zip(shares, share_w, strict=True):
-        work, work_w = _work_law(sdrs, quarter, float(hazard(share)))
+    for (work, work_w), sw in zip(_work_laws(sdrs, quarter, hazard(shares)), share_w, strict=True):
         values.append(work)
         weights.append(work_w * sw)
     means, probs = _merge(np.concatenate(values), np.concatenate(weights))

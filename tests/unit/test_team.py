@@ -641,3 +641,14 @@ def test_team_charts_are_valid_and_draw_the_report() -> None:
     ]
     assert list(follow.data[1].y) == pytest.approx(per_week)
     assert follow.data[0].y[-1] == pytest.approx(follow.data[0].y[0])  # the short week compares
+
+
+@given(
+    p=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(1e-12, 1 - 1e-12)), low=st.integers(0, 40)
+)
+def test_binomial_transition_rows_match_scipy(p: float, low: int) -> None:
+    from sim.engine import _binomial_matrix
+
+    k = np.arange(low, 300)
+    rows = _binomial_matrix(k, 300, p)
+    assert np.allclose(rows, stats.binom.pmf(np.arange(300)[None, :], k[:, None], p), atol=1e-12)
