@@ -3,13 +3,12 @@
 The truth is `TRUTH` below: two sources over eight quarters (2025-Q1 to 2026-Q4), the seed
 plan's funnel, and the talk's warning sign: Inbound's MQL -> SQL rate is 57% every quarter
 until the last, when it falls to 39%. Calibrating the files should recover these numbers
-(inside the 80% ranges, most of the time), and the change flag should fire on 2026-Q4.
+(inside the 80% ranges, most of the time), and the alarm should fire on 2026-Q4.
 
-On stable rates the flag also fires by chance on about 1 quarter-to-quarter comparison in 20
-(its nominal 5%; tests/unit/test_signal.py measures it over many histories). A history with
-34 stable comparisons therefore usually shows a false alarm or two. The seed below is the
-first of the seeds tried whose history shows only the true change, so that the example
-demonstrates the one real drop; other seeds are just as valid.
+The seed is simply 0. The alarm compares each rate's latest quarter with its earlier quarters
+and allows for the 5 rates checked (docs/calibration.md, section 4), so a stable rate raises a
+false alarm in about 1 history in 20, and any seed shows the drop most of the time: of seeds
+0-199, 175 show exactly the true drop, 14 also a false alarm on another rate, and 11 miss it.
 
 How a quarter is drawn, per source: the first-stage volume (negative binomial: Poisson with a
 gamma-distributed mean, cv as in sim.models.Volume; or Poisson), then each lead passes each
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SEED = 18  # see the module docstring
+SEED = 0  # not chosen: see the module docstring
 QUARTERS = [f"{y}-Q{q}" for y in (2025, 2026) for q in (1, 2, 3, 4)]
 STAGE_COLUMNS = {
     "MQL": "mql_date",

@@ -28,7 +28,6 @@ from sim.calibrate import (
     detect_counts_columns,
     detect_format,
     detect_lead_columns,
-    plural,
     problems_table,
     read_header,
     read_history,
@@ -45,7 +44,7 @@ from sim.sensitivity import (
     levers,
     tornado,
 )
-from sim.signal import DEFAULT_ALPHA, EXPLAINER, all_trends
+from sim.signal import signals
 from ui import shell
 
 EXAMPLE = shell.ROOT / "examples" / "history-leads.csv"
@@ -290,13 +289,21 @@ if history is not None:
 
     # ---- Signal or noise ----------------------------------------------------------------------
     st.subheader("Signal or noise")
-    st.caption(EXPLAINER.format(alpha=DEFAULT_ALPHA))
-    trends = all_trends(cal)
-    flagged = [(t, c) for t in trends for c in t.flagged]
-    for t, c in flagged:
-        st.warning(shell.md_text(f"{t.source} · {c.sentence(t.step, plural(t.from_stage))}"))
-    if not flagged:
-        st.info("No quarter-to-quarter change is big enough to be more than noise.")
+    sig = signals(cal)
+    st.caption(sig.explainer())
+    for line in sig.alarm_sentences():
+        st.warning(shell.md_text(line))
+    if not sig.flags:
+        st.info("No rate's latest quarter differs from its earlier quarters by more than noise.")
+    st.markdown("**Quarter by quarter (for exploring)**")
+    st.caption(sig.scan_explainer())
+    looks = sig.scan_sentences()
+    st.markdown(
+        "\n".join(f"- Worth a look: {shell.md_text(line)}" for line in looks)
+        if looks
+        else "None of the quarter-to-quarter moves stands out from noise."
+    )
+    trends = sig.trends
     labels = [f"{t.source} · {t.step}" for t in trends]
     shown = st.selectbox(
         "Rate to look at",

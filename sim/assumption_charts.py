@@ -30,7 +30,8 @@ def _layout(fig: go.Figure, height: int, **kw: object) -> go.Figure:
 
 
 def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
-    """A rate per quarter: credible band, p-chart control limits, flagged changes marked."""
+    """A rate per quarter: credible band, p-chart limits, the earlier quarters' pooled rate,
+    the alarm and the moves worth a look marked."""
     pts = [p for p in trend.points if p.leads > 0]
     q = [p.quarter for p in pts]
     band = f"{trend.level:.0%} credible band"
@@ -86,15 +87,39 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
             name=trend.step,
         )
     )
-    for change in trend.flagged:
-        real = change.p_drop if change.direction == "drop" else 1 - change.p_drop
+    alarm = trend.alarm
+    if alarm is not None:
+        earlier = [p.quarter for p in pts if p.quarter in alarm.before_quarters]
+        fig.add_trace(
+            go.Scatter(
+                x=earlier,
+                y=[alarm.before] * len(earlier),
+                mode="lines",
+                line={"color": "#57606a", "width": 2},
+                name=f"earlier quarters together {alarm.before:.0%}",
+                hoverinfo="skip",
+            )
+        )
+    if alarm is not None and alarm.flagged:
         fig.add_annotation(
-            x=change.after_quarter,
-            y=change.after,
-            text=f"real {change.direction}: {sure_text(real)} sure",
+            x=alarm.after_quarter,
+            y=alarm.after,
+            text=f"real {alarm.direction}: {sure_text(alarm.p_real)} sure",
             showarrow=True,
             arrowcolor=ALERT_COLOUR,
             font={"color": ALERT_COLOUR},
+            ay=40 if alarm.direction == "drop" else -40,
+        )
+    for change in trend.worth_a_look:
+        if alarm is not None and alarm.flagged and change.after_quarter == alarm.after_quarter:
+            continue  # the alarm already marks that quarter
+        fig.add_annotation(
+            x=change.after_quarter,
+            y=change.after,
+            text=f"worth a look (q {sure_text(change.p_adjusted)})",
+            showarrow=True,
+            arrowcolor=LIMIT_COLOUR,
+            font={"color": LIMIT_COLOUR},
             ay=40 if change.direction == "drop" else -40,
         )
     fig = _layout(

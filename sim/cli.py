@@ -9,27 +9,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .calibrate import (
-    DATE_FORMATS,
-    Calibration,
-    apply_calibration,
-    calibrate,
-    plural,
-    read_history_file,
-)
-from .compliance import Compliance, check_compliance
-from .engine import DEFAULT_TRIALS, SimulationResult, simulate
-from .export import FORMATS, export
-from .leads import MAX_BYTES as MAX_LEADS_BYTES
-from .leads import LeadCheck, check_leads
-from .models import Scenario, ScenarioError, load_scenario, scenario_json_schema
-from .plan import DEFAULT_CONFIDENCE, PlanResult, plan
-from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, ReviewResult, actuals_from_csv, review
-from .signal import all_trends
-from .store import Store, configured_url
-from .team import TeamReport, team_report
+from .models import ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # the commands import what they use, so `validate` starts fast
+    from .calibrate import Calibration
+    from .compliance import Compliance
+    from .engine import SimulationResult
+    from .leads import LeadCheck
+    from .models import Scenario
+    from .plan import PlanResult
+    from .review import ReviewResult
+    from .signal import Signals
+    from .team import TeamReport
+
+# Choices the parser needs before any command module is loaded; tests/unit/test_cli.py pins
+# them to sim.export.FORMATS and sim.calibrate.DATE_FORMATS.
+EXPORT_FORMATS = ("json", "md", "html", "xlsx")
+DATE_FORMAT_CHOICES = ("YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -203,7 +201,7 @@ def render_compliance(c: Compliance) -> str:
     )
 
 
-def _read(path: str, limit: int = MAX_CSV_BYTES) -> bytes:
+def _read(path: str, limit: int) -> bytes:
     try:
         with open(path, "rb") as fh:
             return fh.read(limit + 1)
@@ -220,23 +218,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p_sim = sub.add_parser("simulate", help="chance of hitting the number")
     p_sim.add_argument("file")
-    p_sim.add_argument("--trials", type=int, default=DEFAULT_TRIALS)
+    p_sim.add_argument("--trials", type=int, help="default: 50,000")
     p_sim.add_argument("--seed", type=int, default=0)
     p_sim.add_argument("--json", action="store_true")
     p_plan = sub.add_parser("plan", help="first-stage volume each owner needs")
     p_plan.add_argument("file")
-    p_plan.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE)
+    p_plan.add_argument("--confidence", type=float, help="default: 0.8")
     p_plan.add_argument("--json", action="store_true")
     p_team = sub.add_parser("team", help="the team: capacity by week, follow-up, people needed")
     p_team.add_argument("file")
-    p_team.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE)
+    p_team.add_argument("--confidence", type=float, help="default: 0.8")
     p_team.add_argument("--json", action="store_true")
     p_val = sub.add_parser("validate", help="check a scenario file")
     p_val.add_argument("file")
     sub.add_parser("schema", help="print the JSON Schema of scenario files (schema v1)")
     p_exp = sub.add_parser("export", help="the plan as a document: json, md, html or xlsx")
     p_exp.add_argument("file")
-    p_exp.add_argument("--format", choices=FORMATS, default="html")
+    p_exp.add_argument("--format", choices=EXPORT_FORMATS, default="html")
     p_exp.add_argument("-o", "--output", help="file to write (default: stdout)")
     p_mql = sub.add_parser("mql", help="check a lead list against the MQL definition")
     p_mql.add_argument(
@@ -252,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rev.add_argument("plan")
     p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
     p_rev.add_argument("--week", type=int, default=None, help="week of the quarter (default: all)")
-    p_rev.add_argument("--weeks", type=int, default=DEFAULT_WEEKS)
+    p_rev.add_argument("--weeks", type=int, help="weeks in the quarter (default: 13)")
     p_rev.add_argument("--trials", type=int, default=20_000)
     p_rev.add_argument("--seed", type=int, default=0)
     p_rev.add_argument("--json", action="store_true")
@@ -267,65 +265,88 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "calibrate":
         return _run_calibrate(args)
     if args.command == "schema":
+        from .models import scenario_json_schema
+
         print(json.dumps(scenario_json_schema(), indent=2))
         return 0
     try:
-        if args.command == "review":
-            scenario = load_scenario(args.plan)
-            actuals = actuals_from_csv(
-                _read(args.actuals), scenario, week=args.week, weeks=args.weeks
-            )
-            result = review(scenario, actuals, trials=args.trials, seed=args.seed)
-            _emit(result, args.json, render_review)
-            return 0
-        if args.command == "compliance":
-            comp = check_compliance(
-                _read(args.activity, MAX_LEADS_BYTES), load_scenario(args.scenario)
-            )
-            _emit(comp, args.json, render_compliance)
-            return 0
-        if args.command == "mql":
-            check = check_leads(_read(args.leads, MAX_LEADS_BYTES), load_scenario(args.scenario))
-            _emit(check, args.json, render_leads)
-            return 0
-        scenario = load_scenario(args.file)
-        if args.command == "import":
-            return _import(scenario, args.database, args.author)
-        if args.command == "export":
-            data = export(scenario, args.format, on=date.today())
-            if args.output:
-                try:
-                    with open(args.output, "wb") as fh:
-                        fh.write(data)
-                except OSError as exc:
-                    raise ScenarioError(
-                        f"output: cannot write {args.output}: {exc.strerror}"
-                    ) from None
-            else:
-                sys.stdout.buffer.write(data)
-            return 0
-        if args.command == "simulate":
-            _emit(
-                simulate(scenario, trials=args.trials, seed=args.seed), args.json, render_simulation
-            )
-        elif args.command == "plan":
-            _emit(plan(scenario, confidence=args.confidence), args.json, render_plan)
-        elif args.command == "team":
-            report = team_report(scenario)
-            if report is None:
-                raise ScenarioError("team: this scenario has no team (see docs/team.md)")
-            output = TeamOutput(report, plan(scenario, confidence=args.confidence))
-            _emit(output, args.json, render_team)
-        else:
-            print(f"ok: {scenario.name} ({scenario.quarter}), {len(scenario.sources)} sources")
+        return _run(args)
     except ValueError as exc:  # ScenarioError and friends: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command; each imports only the modules it needs."""
+    if args.command == "review":
+        from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, actuals_from_csv, review
+
+        scenario = load_scenario(args.plan)
+        weeks = DEFAULT_WEEKS if args.weeks is None else args.weeks
+        actuals = actuals_from_csv(
+            _read(args.actuals, MAX_CSV_BYTES), scenario, week=args.week, weeks=weeks
+        )
+        _emit(
+            review(scenario, actuals, trials=args.trials, seed=args.seed), args.json, render_review
+        )
+        return 0
+    if args.command in ("compliance", "mql"):
+        from .leads import MAX_BYTES
+
+        if args.command == "compliance":
+            from .compliance import check_compliance
+
+            comp = check_compliance(_read(args.activity, MAX_BYTES), load_scenario(args.scenario))
+            _emit(comp, args.json, render_compliance)
+        else:
+            from .leads import check_leads
+
+            check = check_leads(_read(args.leads, MAX_BYTES), load_scenario(args.scenario))
+            _emit(check, args.json, render_leads)
+        return 0
+    scenario = load_scenario(args.file)
+    if args.command == "import":
+        return _import(scenario, args.database, args.author)
+    if args.command == "export":
+        from .export import export
+
+        data = export(scenario, args.format, on=date.today())
+        if args.output:
+            try:
+                with open(args.output, "wb") as fh:
+                    fh.write(data)
+            except OSError as exc:
+                raise ScenarioError(f"output: cannot write {args.output}: {exc.strerror}") from None
+        else:
+            sys.stdout.buffer.write(data)
+    elif args.command == "simulate":
+        from .engine import DEFAULT_TRIALS, simulate
+
+        trials = DEFAULT_TRIALS if args.trials is None else args.trials
+        _emit(simulate(scenario, trials=trials, seed=args.seed), args.json, render_simulation)
+    elif args.command == "plan":
+        from .plan import DEFAULT_CONFIDENCE, plan
+
+        confidence = DEFAULT_CONFIDENCE if args.confidence is None else args.confidence
+        _emit(plan(scenario, confidence=confidence), args.json, render_plan)
+    elif args.command == "team":
+        from .plan import DEFAULT_CONFIDENCE, plan
+        from .team import team_report
+
+        report = team_report(scenario)
+        if report is None:
+            raise ScenarioError("team: this scenario has no team (see docs/team.md)")
+        confidence = DEFAULT_CONFIDENCE if args.confidence is None else args.confidence
+        _emit(TeamOutput(report, plan(scenario, confidence=confidence)), args.json, render_team)
+    else:
+        print(f"ok: {scenario.name} ({scenario.quarter}), {len(scenario.sources)} sources")
     return 0
 
 
 def _import(scenario: Scenario, database: str | None, author: str) -> int:
     """Save a checked scenario as a new saved scenario; print where to open it."""
+    from .store import Store, configured_url
+
     store = Store(database or configured_url(ROOT))
     try:
         info = store.create(scenario, author)
@@ -347,7 +368,7 @@ def _add_calibrate(sub: Any) -> None:
     p.add_argument("--format", choices=["counts", "leads"], help="default: read from the header")
     p.add_argument("--half-life", type=float, help="weight recent quarters: halve every N back")
     p.add_argument("--skip-bad-rows", action="store_true", help="leave out rows with problems")
-    p.add_argument("--date-format", choices=list(DATE_FORMATS), default="YYYY-MM-DD")
+    p.add_argument("--date-format", choices=DATE_FORMAT_CHOICES, default="YYYY-MM-DD")
     p.add_argument("--apply", metavar="SCENARIO", help="print SCENARIO with the fit written in")
     p.add_argument("--json", action="store_true")
 
@@ -356,7 +377,9 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-def render_calibration(cal: Calibration, flags: list[str]) -> str:
+def render_calibration(cal: Calibration, sig: Signals) -> str:
+    from .calibrate import plural
+
     h = cal.history
     kind = "quarterly counts" if h.format == "counts" else "lead export"
     lines = [f"History ({kind}): {h.summary()}"]
@@ -392,12 +415,29 @@ def render_calibration(cal: Calibration, flags: list[str]) -> str:
             f"Deal size: {d.mean:,.0f} on average, CV {cv} (from {d.deals:,} won deals"
             + (", by quarter totals)" if d.basis == "quarter totals" else ")"),
         ]
-    lines += ["", "Flagged changes:" if flags else "No quarter-to-quarter change is flagged."]
-    lines += [f"  {f}" for f in flags]
+    head = (
+        f"Alarms (each rate's latest quarter against its earlier quarters; {len(sig.checked)} "
+        f"rates checked together, at most {sig.alpha:.0%} chance of any false alarm):"
+    )
+    lines += ["", head]
+    lines += [f"  {a}" for a in sig.alarm_sentences()] or [
+        "  none: no rate has moved by more than noise."
+    ]
+    head = (
+        f"Quarter by quarter, for exploring (not alarms; {sig.comparisons} comparisons, "
+        f"false discovery rate {sig.fdr:.0%}):"
+    )
+    lines += ["", head]
+    lines += [f"  worth a look: {s}" for s in sig.scan_sentences()] or [
+        "  no move stands out from noise."
+    ]
     return "\n".join(lines)
 
 
 def _run_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import DATE_FORMATS, apply_calibration, calibrate, read_history_file
+    from .signal import signals
+
     try:
         history = read_history_file(
             args.history,
@@ -412,22 +452,11 @@ def _run_calibrate(args: argparse.Namespace) -> int:
             for line in (*applied.changes, *applied.skipped):
                 print(line, file=sys.stderr)
             return 0
-        trends = all_trends(cal)
+        sig = signals(cal)
         if args.json:
-            out = cal.to_dict()
-            out["flags"] = [
-                {"source": t.source, "step": t.step, **c.to_dict()}
-                for t in trends
-                for c in t.flagged
-            ]
-            print(json.dumps(out, indent=2))
+            print(json.dumps(cal.to_dict() | sig.to_dict(), indent=2))
         else:
-            flags = [
-                f"{t.source} · {c.sentence(t.step, plural(t.from_stage))}"
-                for t in trends
-                for c in t.flagged
-            ]
-            print(render_calibration(cal, flags))
+            print(render_calibration(cal, sig))
     except ValueError as exc:  # CalibrationError, ScenarioError: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .models import Rate, Scenario, Source, Volume
-from .team import ROLE_NAMES, Attrition, Member, Team
+from .roster import ROLE_NAMES, Attrition, Member, Team
 
 MISSING = "—"
 _VOLUME_LAW = {

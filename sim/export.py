@@ -10,26 +10,60 @@ import html
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import plotly.io as pio
-import xlsxwriter
-
-from .assumption_charts import tornado_chart
-from .charts import funnel_chart, outcome_chart
-from .engine import SimulationResult, simulate
 from .models import OWNERS, Scenario, content_hash
-from .plan import PlanResult, plan
-from .sensitivity import Tornado, tornado
+from .roster import ROLE_NAMES
 from .sla import SLA
-from .team import ROLE_NAMES, TeamReport, team_report
-from .team_charts import follow_up_chart, hiring_chart
+
+if TYPE_CHECKING:  # the numeric stack is imported where a document is built
+    from .engine import SimulationResult
+    from .plan import PlanResult
+    from .sensitivity import Tornado
+    from .team import TeamReport
 
 FORMATS = ("json", "md", "html", "xlsx")
 DOC_TRIALS = 50_000
 DOC_CONFIDENCE = 0.8
 WEEKS = 13
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+Kind = Literal["text", "count", "number", "percent", "money"]
+# Spreadsheet number formats per kind; 5 is Excel's built-in whole-unit currency format,
+# shown with the reader's own currency symbol (the plan does not name a currency).
+NUM_FORMATS: dict[str, str | int] = {
+    "count": "#,##0",
+    "number": "#,##0.0",
+    "percent": "0.0%",
+    "money": 5,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One value of a document: numbers keep their kind, so the spreadsheet writes a number
+    with a format (a percentage as a fraction) and the text documents write the same number."""
+
+    value: str | float | None
+    kind: Kind = "text"
+
+    def text(self) -> str:
+        v = self.value
+        if v is None:
+            return "n/a"
+        if isinstance(v, str):
+            return v
+        if self.kind == "percent":
+            return f"{v:.0%}"
+        if self.kind in ("count", "money") or v == int(v):
+            return f"{v:,.0f}"
+        return f"{v:,.1f}"
+
+
+def amount(value: float | None, kind: Kind = "number") -> Cell:
+    """A count when it is whole, else a number with a decimal (money stays money)."""
+    if kind == "number" and value is not None and value == int(value):
+        return Cell(value, "count")
+    return Cell(value, kind)
 
 
 @dataclass(frozen=True)
@@ -61,10 +95,16 @@ class PlanDocument:
 
     @classmethod
     def build(cls, scenario: Scenario, *, on: date, signoff: SignOff | None = None) -> PlanDocument:
+        from .engine import exact, simulate
+        from .plan import plan
+        from .sensitivity import tornado
+        from .team import team_report
+
         return cls(
             scenario=scenario,
             sla=scenario.sla or SLA(),
-            result=simulate(scenario, trials=DOC_TRIALS, seed=0),
+            # The same chances as the app shows: exact for customers, simulated for bookings.
+            result=exact(scenario) or simulate(scenario, trials=DOC_TRIALS, seed=0),
             plan=plan(scenario, DOC_CONFIDENCE),
             hash=content_hash(scenario),
             on=on,
@@ -76,110 +116,137 @@ class PlanDocument:
     def unit(self) -> str:
         return "customers" if self.scenario.metric == "customers" else "bookings"
 
-    def fmt(self, v: float) -> str:
-        return f"{v:,.0f}" if self.scenario.metric == "bookings" or v == int(v) else f"{v:,.1f}"
+    def amount(self, value: float | None) -> Cell:
+        """An outcome or target: money for bookings, a count or number for customers."""
+        return amount(value, "money" if self.scenario.metric == "bookings" else "number")
 
-    def summary_rows(self) -> list[tuple[str, str]]:
-        s, r = self.scenario, self.result
-        rows = [
-            ("Scenario", s.name),
-            ("Quarter", s.quarter),
-            ("Target", f"{self.fmt(s.target)} {self.unit()}"),
-            (
-                "Marketing share",
-                f"{s.marketing_share:.0%} = {self.fmt(s.owner_target('marketing'))}",
-            ),
-            ("Sales share", f"{1 - s.marketing_share:.0%} = {self.fmt(s.owner_target('sales'))}"),
-            ("Agreed", self.signoff.sentence() if self.signoff else "not agreed yet"),
-            ("Marketing owner", self.sla.marketing_owner or "(not named)"),
-            ("Sales owner", self.sla.sales_owner or "(not named)"),
-            ("Chance we hit the number", f"{r.p_hit:.0%}"),
-            ("Chance marketing hits its share", f"{r.owners['marketing'].p_hit:.0%}"),
-            ("Chance sales hits its share", f"{r.owners['sales'].p_hit:.0%}"),
-            (
-                "Expected outcome (P10–P90)",
-                f"{self.fmt(r.total.mean)} ({self.fmt(r.total.p10)}–{self.fmt(r.total.p90)})",
-            ),
+    def summary_items(self) -> list[tuple[str, Cell, str]]:
+        """The Summary: (item, value, unit); every number is a number."""
+        s, r, unit = self.scenario, self.result, self.unit()
+        items: list[tuple[str, Cell, str]] = [
+            ("Scenario", Cell(s.name), ""),
+            ("Quarter", Cell(s.quarter), ""),
+            ("Target", self.amount(s.target), unit),
+            ("Marketing share", Cell(s.marketing_share, "percent"), "of the target"),
+            ("Marketing target", self.amount(s.owner_target("marketing")), unit),
+            ("Sales share", Cell(1 - s.marketing_share, "percent"), "of the target"),
+            ("Sales target", self.amount(s.owner_target("sales")), unit),
+            ("Agreed", Cell(self.signoff.sentence() if self.signoff else "not agreed yet"), ""),
+            ("Marketing owner", Cell(self.sla.marketing_owner or "(not named)"), ""),
+            ("Sales owner", Cell(self.sla.sales_owner or "(not named)"), ""),
+            ("Chance we hit the number", Cell(r.p_hit, "percent"), ""),
+            ("Chance marketing hits its share", Cell(r.owners["marketing"].p_hit, "percent"), ""),
+            ("Chance sales hits its share", Cell(r.owners["sales"].p_hit, "percent"), ""),
+            ("Expected outcome", self.amount(r.total.mean), unit),
+            ("Expected outcome, low end (P10)", self.amount(r.total.p10), unit),
+            ("Expected outcome, high end (P90)", self.amount(r.total.p90), unit),
         ]
         for o in OWNERS:
             op = self.plan.owners[o]
             stage = op.first_stage or "first-stage leads"
-            needed = op.needed_volume_at_confidence
-            rows.append(
+            items += [
+                (f"{o.capitalize()} commits", amount(op.committed_volume), stage),
                 (
-                    f"{o.capitalize()} commits",
-                    (
-                        f"{op.committed_volume:,.0f} {stage}; {needed if needed is not None else 'n/a'} "
-                        f"needed to be {DOC_CONFIDENCE:.0%} sure"
-                    ),
-                )
-            )
-        return rows
+                    f"{o.capitalize()} needs, to be {DOC_CONFIDENCE:.0%} sure",
+                    amount(op.needed_volume_at_confidence),
+                    stage,
+                ),
+            ]
+        return items
 
-    def funnel_rows(self) -> list[dict[str, Any]]:
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The Summary as text (Markdown, HTML)."""
+        return [
+            (item, f"{cell.text()} {unit}".strip()) for item, cell, unit in self.summary_items()
+        ]
+
+    def funnel_rows(self) -> list[dict[str, Cell]]:
         out = []
         for sp, source in zip(self.plan.sources, self.scenario.sources, strict=True):
             for st in sp.stages:
                 out.append(
                     {
-                        "Source": source.name,
-                        "Owner": source.owner,
-                        "Stage": st.stage,
-                        "Committed (expected)": round(st.committed, 1),
-                        f"Needed to be {DOC_CONFIDENCE:.0%} sure": (
-                            None
-                            if st.needed_at_confidence is None
-                            else round(st.needed_at_confidence, 1)
+                        "Source": Cell(source.name),
+                        "Owner": Cell(source.owner),
+                        "Stage": Cell(st.stage),
+                        "Committed (expected)": Cell(st.committed, "number"),
+                        f"Needed to be {DOC_CONFIDENCE:.0%} sure": Cell(
+                            st.needed_at_confidence, "number"
                         ),
                     }
                 )
         return out
 
-    def pacing_rows(self) -> list[dict[str, Any]]:
+    def pacing_rows(self) -> list[dict[str, Cell]]:
         out = []
         for source in self.scenario.sources:
             counts = source.expected_counts()
             for week in range(1, WEEKS + 1):
-                row: dict[str, Any] = {"Source": source.name, "Week": week}
+                row = {"Source": Cell(source.name), "Week": Cell(week, "count")}
                 for stage, c in zip(source.stages, counts, strict=True):
-                    row[stage] = round(c * week / WEEKS, 1)
+                    row[stage] = Cell(c * week / WEEKS, "number")
                 out.append(row)
         return out
 
-    def assumption_rows(self) -> list[dict[str, Any]]:
-        out = []
+    def assumption_rows(self) -> list[dict[str, Cell]]:
+        """Each assumption: its value, its law, and for an uncertain rate the evidence and the
+        80% range, each in a column of its own."""
+        out: list[dict[str, Cell]] = []
         for source in self.scenario.sources:
             v = source.volume
+            law = {"fixed": "exact", "poisson": "Poisson", "negbin": "negative binomial"}
             out.append(
                 {
-                    "Source": source.name,
-                    "Owner": source.owner,
-                    "Assumption": f"{source.stages[0]} volume",
-                    "Value": v.mean,
-                    "Uncertainty": {
-                        "fixed": "exact",
-                        "poisson": "Poisson",
-                        "negbin": f"negbin, CV {v.cv}",
-                    }[v.dist],
+                    "Source": Cell(source.name),
+                    "Owner": Cell(source.owner),
+                    "Assumption": Cell(f"{source.stages[0]} volume"),
+                    "Value": amount(v.mean),
+                    "Uncertainty": Cell(law[v.dist]),
+                    "CV": Cell(v.cv, "number"),
                 }
             )
             for label, rate in zip(source.step_labels(), source.rates, strict=True):
                 lo, hi = rate.interval(0.8)
                 out.append(
                     {
-                        "Source": source.name,
-                        "Owner": source.owner,
-                        "Assumption": f"{label} rate",
-                        "Value": rate.mean,
-                        "Uncertainty": "known exactly"
-                        if not rate.uncertain
-                        else f"{rate.n:g} leads seen; 80% range {lo:.1%}–{hi:.1%}",
+                        "Source": Cell(source.name),
+                        "Owner": Cell(source.owner),
+                        "Assumption": Cell(f"{label} rate"),
+                        "Value": Cell(rate.mean, "percent"),
+                        "Uncertainty": Cell("uncertain" if rate.uncertain else "known exactly"),
+                        "Leads seen": Cell(rate.n, "count"),
+                        "80% range, low": Cell(lo if rate.uncertain else None, "percent"),
+                        "80% range, high": Cell(hi if rate.uncertain else None, "percent"),
                     }
                 )
+        deal = self.scenario.deal_size
+        if self.scenario.metric == "bookings" and deal is not None:
+            out.append(
+                {
+                    "Source": Cell("all"),
+                    "Owner": Cell("sales"),
+                    "Assumption": Cell("Deal size"),
+                    "Value": Cell(deal.mean, "money"),
+                    "Uncertainty": Cell("gamma"),
+                    "CV": Cell(deal.cv, "number"),
+                }
+            )
         return out
 
+    def sheets(self) -> dict[str, list[dict[str, Cell]]]:
+        """The spreadsheet's model: sheet name -> rows of typed cells (export_xlsx writes it)."""
+        return {
+            "Summary": [
+                {"Item": Cell(item), "Value": cell, "Unit": Cell(unit)}
+                for item, cell, unit in self.summary_items()
+            ],
+            "Funnel targets": self.funnel_rows(),
+            "Weekly pacing": self.pacing_rows(),
+            "Assumptions": self.assumption_rows(),
+        }
 
-def team_rows(doc: PlanDocument) -> list[dict[str, Any]]:
+
+def team_rows(doc: PlanDocument) -> list[dict[str, Cell]]:
     """The team, one row per person or cohort (the Team sheet and table)."""
     team = doc.scenario.team
     if team is None or doc.team is None:
@@ -188,22 +255,24 @@ def team_rows(doc: PlanDocument) -> list[dict[str, Any]]:
     first = doc.team.weeks[0]
     return [
         {
-            "Name": m.name,
-            "Role": ROLE_NAMES[m.role],
-            "People": m.people,
-            "Start": m.start,
-            "Planned hire": "yes" if m.start_date >= first else "no",
-            "Ramp weeks": m.ramp_weeks,
-            "Productivity": m.productivity,
-            "Productivity is": f"{stage}s per week each, ramped"
-            if m.role == "sdr"
-            else "opportunities carried per quarter each",
+            "Name": Cell(m.name),
+            "Role": Cell(ROLE_NAMES[m.role]),
+            "People": Cell(m.people, "count"),
+            "Start": Cell(m.start),
+            "Planned hire": Cell("yes" if m.start_date >= first else "no"),
+            "Ramp weeks": amount(m.ramp_weeks),
+            "Productivity": amount(m.productivity),
+            "Productivity is": Cell(
+                f"{stage}s per week each, ramped"
+                if m.role == "sdr"
+                else "opportunities carried per quarter each"
+            ),
         }
         for m in team.members
     ]
 
 
-def hiring_rows(doc: PlanDocument) -> list[dict[str, Any]]:
+def hiring_rows(doc: PlanDocument) -> list[dict[str, Cell]]:
     """The hiring plan by week: people, ramped equivalents, what they book and can follow up."""
     r = doc.team
     if r is None:
@@ -211,18 +280,18 @@ def hiring_rows(doc: PlanDocument) -> list[dict[str, Any]]:
     stage = r.sourced.stage if r.sourced is not None else "lead"
     rows = []
     for i, week in enumerate(r.weeks):
-        row: dict[str, Any] = {
-            "Week": i + 1,
-            "Starts": week.isoformat(),
-            "SDRs on the team": round(r.sdr_people[i], 2),
-            "SDRs ramped": round(r.sdr_ramped[i], 2),
-            "AEs on the team": round(r.ae_people[i], 2),
-            "AEs ramped": round(r.ae_ramped[i], 2),
-            f"{stage}s booked (expected)": round(r.sourced_by_week[i], 1),
+        row = {
+            "Week": Cell(i + 1, "count"),
+            "Starts": Cell(week.isoformat()),
+            "SDRs on the team": Cell(r.sdr_people[i], "number"),
+            "SDRs ramped": Cell(r.sdr_ramped[i], "number"),
+            "AEs on the team": Cell(r.ae_people[i], "number"),
+            "AEs ramped": Cell(r.ae_ramped[i], "number"),
+            f"{stage}s booked (expected)": Cell(r.sourced_by_week[i], "number"),
         }
         if r.follow_up is not None:
-            row["Follow-up touches owed"] = round(r.follow_up.owed_by_week[i], 1)
-            row["Follow-up touches possible"] = round(r.follow_up.capacity_by_week[i], 1)
+            row["Follow-up touches owed"] = Cell(r.follow_up.owed_by_week[i], "number")
+            row["Follow-up touches possible"] = Cell(r.follow_up.capacity_by_week[i], "number")
         rows.append(row)
     return rows
 
@@ -252,6 +321,18 @@ def team_findings(doc: PlanDocument) -> list[str]:
     return out + [f"Warning: {w}" for w in r.warnings]
 
 
+def team_sheets(doc: PlanDocument) -> dict[str, list[dict[str, Cell]]]:
+    """The spreadsheet's team sheets (none without a team)."""
+    if doc.team is None:
+        return {}
+    sheets = {
+        "Team": team_rows(doc),
+        "Hiring plan": hiring_rows(doc),
+        "Team findings": [{"Finding": Cell(t)} for t in team_findings(doc)],
+    }
+    return {name: rows for name, rows in sheets.items() if rows}
+
+
 def _team_markdown(doc: PlanDocument) -> list[str]:
     if doc.team is None:
         return []
@@ -261,45 +342,32 @@ def _team_markdown(doc: PlanDocument) -> list[str]:
         if rows:
             head = list(rows[0])
             lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            lines += ["| " + " | ".join(_md(str(r[h])) for h in head) + " |" for r in rows]
+            lines += ["| " + " | ".join(_md(_shown(r[h])) for h in head) + " |" for r in rows]
     return lines
 
 
 def _team_html(doc: PlanDocument) -> str:
     if doc.team is None:
         return ""
+    import plotly.io as pio
+
+    from .team_charts import follow_up_chart, hiring_chart
+
     static = {"displayModeBar": False, "staticPlot": True}
     findings = "".join(f"<li>{html.escape(t)}</li>" for t in team_findings(doc))
     members = _table(team_rows(doc)) if team_rows(doc) else "<p>No people in the team yet.</p>"
-    hiring = pio.to_html(
-        hiring_chart(doc.team), include_plotlyjs=False, full_html=False, config=static
-    )
-    follow = (
-        '<div class="chart">'
-        + pio.to_html(
-            follow_up_chart(doc.team), include_plotlyjs=False, full_html=False, config=static
-        )
-        + "</div>"
-        if doc.team.follow_up is not None
-        else ""
+    charts = [hiring_chart(doc.team)]
+    if doc.team.follow_up is not None:
+        charts.append(follow_up_chart(doc.team))
+    shown = "".join(
+        f'<div class="chart">'
+        f"{pio.to_html(c, include_plotlyjs=False, full_html=False, config=static)}</div>"
+        for c in charts
     )
     return (
-        f"<h2>The team and the hiring plan</h2><ul>{findings}</ul>{members}"
-        f'<div class="chart">{hiring}</div>{follow}{_table(hiring_rows(doc))}'
+        f"<h2>The team and the hiring plan</h2><ul>{findings}</ul>{members}{shown}"
+        f"{_table(hiring_rows(doc))}"
     )
-
-
-def team_sheets(doc: PlanDocument) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The spreadsheet's team sheets (none without a team)."""
-    if doc.team is None:
-        return []
-    findings = [{"Finding": t} for t in team_findings(doc)]
-    sheets = [
-        ("Team", team_rows(doc)),
-        ("Hiring plan", hiring_rows(doc)),
-        ("Team findings", findings),
-    ]
-    return [(name, rows) for name, rows in sheets if rows]
 
 
 def export_json(scenario: Scenario) -> bytes:
@@ -332,9 +400,7 @@ def export_markdown(doc: PlanDocument) -> bytes:
     rows = doc.funnel_rows()
     head = list(rows[0])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += [
-        "| " + " | ".join(_md(str("" if r[h] is None else r[h])) for h in head) + " |" for r in rows
-    ]
+    lines += ["| " + " | ".join(_md(_shown(r[h])) for h in head) + " |" for r in rows]
     lines += [
         "",
         "## Sign-off",
@@ -363,21 +429,30 @@ code { font-size: .8rem; word-break: break-all; }
 """
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def _shown(cell: Cell) -> str:
+    """A table cell as text: blank when there is no value."""
+    return "" if cell.value is None else cell.text()
+
+
+def _table(rows: list[dict[str, Cell]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
     body = ""
     for r in rows:
         cells = ""
-        for v in r.values():
-            num = isinstance(v, int | float)
-            text = "" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
-            cells += f"<td{' class=num' if num else ''}>{html.escape(text)}</td>"
+        for c in r.values():
+            num = c.kind != "text"
+            cells += f"<td{' class=num' if num else ''}>{html.escape(_shown(c))}</td>"
         body += f"<tr>{cells}</tr>"
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def export_html(doc: PlanDocument) -> bytes:
     """One self-contained, printable page; Plotly is embedded so it works offline."""
+    import plotly.io as pio
+
+    from .assumption_charts import tornado_chart
+    from .charts import funnel_chart, outcome_chart
+
     s, sla, e = doc.scenario, doc.sla, html.escape
     outcome = pio.to_html(
         outcome_chart(doc.result),
@@ -431,7 +506,11 @@ def safe_cell(value: Any) -> Any:
 
 
 def export_xlsx(doc: PlanDocument) -> bytes:
-    """Sheets Summary, Funnel targets, Weekly pacing, Assumptions; numbers stay numbers."""
+    """The sheets of `doc.sheets()`: numbers as numbers with their format (percentages as
+    fractions, counts as whole numbers, money as currency), text as strings that never start
+    a formula; bold frozen header rows, widths from the content."""
+    import xlsxwriter
+
     out = io.BytesIO()
     wb = xlsxwriter.Workbook(
         out,
@@ -443,34 +522,25 @@ def export_xlsx(doc: PlanDocument) -> bytes:
         },
     )
     bold = wb.add_format({"bold": True, "bg_color": "#F3F5F8", "border": 1})
-    number = wb.add_format({"num_format": "#,##0.0"})
-    pct = wb.add_format({"num_format": "0.0%"})
-
-    def sheet(name: str, rows: list[dict[str, Any]], percent_cols: tuple[str, ...] = ()) -> None:
+    formats = {kind: wb.add_format({"num_format": f}) for kind, f in NUM_FORMATS.items()}
+    for name, rows in (doc.sheets() | team_sheets(doc)).items():
         ws = wb.add_worksheet(name)
         headers = list(dict.fromkeys(h for r in rows for h in r))  # union, first-seen order
         for c, h in enumerate(headers):
             ws.write_string(0, c, h, bold)
-            width = max(len(h), *(len(str(r.get(h, ""))) for r in rows)) + 2
-            ws.set_column(c, c, min(width, 60))
+            shown = (_shown(r[h]) for r in rows if h in r)
+            ws.set_column(c, c, min(max(len(h), *(len(t) for t in shown)) + 2, 60))
         for r, row in enumerate(rows, start=1):
             for c, h in enumerate(headers):
-                v = row.get(h)
-                if v is None:
+                cell = row.get(h, Cell(None))
+                if cell.value is None:
                     ws.write_blank(r, c, None)
-                elif isinstance(v, bool) or not isinstance(v, int | float):
-                    ws.write_string(r, c, str(safe_cell(str(v))))
+                elif cell.kind == "text" or isinstance(cell.value, str):
+                    ws.write_string(r, c, str(safe_cell(str(cell.value))))
                 else:
-                    ws.write_number(r, c, v, pct if h in percent_cols else number)
+                    value = round(cell.value) if cell.kind == "count" else cell.value
+                    ws.write_number(r, c, value, formats[cell.kind])
         ws.freeze_panes(1, 0)
-
-    sheet("Summary", [{"Item": k, "Value": v} for k, v in doc.summary_rows()])
-    sheet("Funnel targets", doc.funnel_rows())
-    sheet("Weekly pacing", doc.pacing_rows())
-    assumptions = [{**r, "Value": r["Value"]} for r in doc.assumption_rows()]
-    sheet("Assumptions", assumptions)
-    for name, rows in team_sheets(doc):
-        sheet(name, rows)
     wb.close()
     return out.getvalue()
 

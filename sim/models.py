@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy import stats
 
+from .roster import Team
 from .sla import SLA
-from .team import Team
 
 Owner = Literal["marketing", "sales"]
 OWNERS: tuple[Owner, Owner] = ("marketing", "sales")
@@ -109,7 +108,11 @@ class Rate(_Frozen):
 
     def dist(self) -> Any:
         """The frozen scipy Beta of an uncertain rate (None when the rate is known)."""
-        return None if self.n is None else stats.beta(self.alpha, self.beta)
+        if self.n is None:
+            return None
+        from scipy import stats  # here, not at the top: loading a scenario stays fast
+
+        return stats.beta(self.alpha, self.beta)
 
     def interval(self, level: float = 0.8) -> tuple[float, float]:
         """Central credible interval; a known rate is its own interval."""

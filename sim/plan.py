@@ -26,15 +26,8 @@ from scipy import stats
 
 from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, expected_counts, source_pmf
 from .models import MAX_VOLUME, OWNERS, Owner, Scenario, ScenarioError, Source
-from .team import (
-    MAX_EXTRA_SDRS,
-    MAX_WEEKS_EARLIER,
-    Drive,
-    Member,
-    drives,
-    quarter_start,
-    sdr_source,
-)
+from .roster import Member
+from .team import MAX_EXTRA_SDRS, MAX_WEEKS_EARLIER, Drive, drives, quarter_start, sdr_source
 
 Drives = Mapping[str, Drive]
 

@@ -1,7 +1,7 @@
 """The team: SDRs who book sales' first-stage volume, AEs who work the opportunities.
 
-Stored under the scenario's optional `team` key (a schema v1 file without it means what it
-meant before). The math (docs/team.md has the derivation):
+The team itself (the scenario's optional `team` key) is sim/roster.py; this module works out
+what it can do (docs/team.md has the derivation):
 - A member's work in week t of the quarter is weighted by a linear ramp r(x) = min(x / R, 1),
   x the weeks since their start; a person leaves at a constant hazard from the annual attrition
   share (h = -ln(1 - a) / 52 per week), from their start or the quarter's first day.
@@ -28,11 +28,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special, stats
+
+from .roster import Attrition, Member, Team
 
 if TYPE_CHECKING:
     from .models import Scenario, Source
@@ -45,129 +46,25 @@ MIX_NODES = 256  # most Poisson means in a volume law (more are merged on a grid
 LAW_GRID = 2048  # grid points for the law of the SDRs' ramp-weighted work
 SUBSTEPS = 56  # quadrature points per week for expected headcount (8 per day)
 TAIL = 1e-13
-MAX_MEMBERS = 200
-MAX_PEOPLE = 1000
 MAX_EXTRA_SDRS = 1000
 MAX_WEEKS_EARLIER = 52
 
-Role = Literal["sdr", "ae"]
-ROLE_NAMES: dict[str, str] = {"sdr": "SDR", "ae": "AE"}
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Attrition(_Frozen):
-    """Share of the people in a role who leave per year: known, or Beta(mean*n, (1-mean)*n)."""
-
-    mean: Annotated[float, Field(ge=0, lt=1, description="Share leaving per year")]
-    n: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
-        default=None,
-        description="Evidence: people observed over a year (7 of 20 left: mean 0.35, n 20). "
-        "Omit when known; SDR attrition with n is drawn once per simulated quarter.",
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> Attrition:
-        if self.n is not None and not 0 < self.mean < 1:
-            raise ValueError(
-                "mean: an uncertain attrition (with n) must be strictly between 0 and 1"
-            )
-        return self
-
-    def shares(self) -> tuple[np.ndarray, np.ndarray]:
-        """(annual shares, weights): the mean, or the conditional means of equal-probability
-        strata of the Beta (they keep its mean exactly)."""
-        if self.n is None:
-            return np.array([self.mean]), np.array([1.0])
-        a, b = self.mean * self.n, (1 - self.mean) * self.n
-        edges = special.betaincinv(a, b, np.linspace(0, 1, ATTRITION_NODES + 1))
-        upper = special.betainc(a + 1, b, edges)  # E[X; X < x] / mean
-        means = self.mean * np.diff(upper) * ATTRITION_NODES
-        return means, np.full(ATTRITION_NODES, 1 / ATTRITION_NODES)
-
-    def interval(self, level: float = 0.8) -> tuple[float, float]:
-        if self.n is None:
-            return (self.mean, self.mean)
-        lo, hi = stats.beta(self.mean * self.n, (1 - self.mean) * self.n).ppf(
-            [(1 - level) / 2, (1 + level) / 2]
-        )
-        return (float(lo), float(hi))
+def attrition_strata(attrition: Attrition) -> tuple[np.ndarray, np.ndarray]:
+    """(annual shares, weights): the mean, or the conditional means of equal-probability
+    strata of the Beta (they keep its mean exactly)."""
+    if attrition.n is None:
+        return np.array([attrition.mean]), np.array([1.0])
+    a, b = attrition.mean * attrition.n, (1 - attrition.mean) * attrition.n
+    edges = special.betaincinv(a, b, np.linspace(0, 1, ATTRITION_NODES + 1))
+    upper = special.betainc(a + 1, b, edges)  # E[X; X < x] / mean
+    means = attrition.mean * np.diff(upper) * ATTRITION_NODES
+    return means, np.full(ATTRITION_NODES, 1 / ATTRITION_NODES)
 
 
 def hazard(annual_share: float | np.ndarray) -> Any:
     """Weekly leaving hazard whose one-year survival is 1 - annual share."""
     return -np.log1p(-np.asarray(annual_share, dtype=float)) / WEEKS_PER_YEAR
-
-
-class Member(_Frozen):
-    """One person or a cohort of people who start on the same day."""
-
-    name: Annotated[str, Field(min_length=1, max_length=80)]
-    role: Role = Field(description="sdr: books sales' first-stage volume; ae: works opportunities")
-    people: Annotated[int, Field(ge=1, le=MAX_PEOPLE)]
-    start: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
-    ramp_weeks: Annotated[float, Field(ge=0, le=104)] = Field(
-        default=0, description="Weeks from start to full productivity (linear ramp)"
-    )
-    productivity: Annotated[float, Field(gt=0, le=100_000)] = Field(
-        description="Ramped: SDRs, first-stage leads per week each; AEs, opportunities "
-        "each can carry per quarter"
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> Member:
-        try:
-            day = date.fromisoformat(self.start)
-        except ValueError:
-            raise ValueError(f"start: not a date (got {self.start!r})") from None
-        if not date(1990, 1, 1) <= day <= date(2100, 12, 31):
-            raise ValueError(f"start: must be between 1990 and 2100 (got {self.start})")
-        return self
-
-    @property
-    def start_date(self) -> date:
-        return date.fromisoformat(self.start)
-
-
-class Team(_Frozen):
-    """The people behind sales' number and marketing's follow-up (optional `team` key)."""
-
-    members: Annotated[list[Member], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
-    source: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
-        default=None,
-        description="The sales source whose first-stage volume the SDRs book "
-        "(default: the first sales source)",
-    )
-    sdr_pace_cv: Annotated[float, Field(ge=0, le=2)] = Field(
-        default=0,
-        description="Uncertainty of the SDRs' pace this quarter: coefficient of variation of "
-        "a multiplier (mean 1) shared by every SDR, drawn once per quarter; 0 = known",
-    )
-    sdr_attrition: Attrition | None = None
-    ae_attrition: Attrition | None = None
-    ae_overload_win_factor: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=1,
-        description="Win rate of opportunities beyond what the AEs can carry, as a share of "
-        "the normal win rate; 1 = no effect",
-    )
-    follow_up_touches: Annotated[float, Field(gt=0, le=100_000)] | None = Field(
-        default=None,
-        description="Follow-up touches one ramped SDR can make on MQLs per week "
-        "(calls, emails); omit to skip the follow-up check",
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> Team:
-        names = [m.name for m in self.members]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise ValueError(f"members[{i}].name: duplicate name {name!r}")
-        return self
-
-    def of_role(self, role: Role) -> list[Member]:
-        return [m for m in self.members if m.role == role]
 
 
 # ---- time -------------------------------------------------------------------------------------
@@ -437,7 +334,7 @@ def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
     if not sdrs:
         return None
     attrition = team.sdr_attrition or Attrition(mean=0.0)
-    shares, share_w = attrition.shares()
+    shares, share_w = attrition_strata(attrition)
     values, weights = [], []
     for (work, work_w), sw in zip(_work_laws(sdrs, quarter, hazard(shares)), share_w, strict=True):
         values.append(work)

@@ -20,16 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from sim.models import Scenario, ScenarioError, parse_scenario, scenario_from_json
-from sim.team import (
-    ROLE_NAMES,
-    Member,
-    Team,
-    TeamReport,
-    quarter_start,
-    sdr_source,
-    starter_team,
-    team_report,
-)
+from sim.roster import ROLE_NAMES, Member, Team
+from sim.team import TeamReport, quarter_start, sdr_source, starter_team, team_report
 from sim.team_charts import follow_up_chart, hiring_chart
 from ui import shell
 from ui.results import cached_plan

@@ -8,12 +8,14 @@ from streamlit.testing.v1 import AppTest
 from sim import load_scenario
 from sim.calibrate import apply_calibration, calibrate, read_history
 from sim.sensitivity import confidence_plan, tornado
+from sim.signal import signals
 from ui.shell import SEED_FILE
 
 PAGE = "pages/1_Assumptions.py"
 LEADS = (ROOT / "examples" / "history-leads.csv").read_bytes()
 COUNTS = (ROOT / "examples" / "history-quarterly.csv").read_bytes()
 SEED = load_scenario(SEED_FILE)
+CAL = calibrate(read_history(LEADS))
 
 
 def open_page() -> AppTest:
@@ -43,11 +45,17 @@ def test_example_history_is_calibrated_flagged_and_applied() -> None:
     at = open_page()
     at.button(key="assumptions_example").click().run()
     assert not at.exception
-    assert "2,525 rows read" in texts(at.success)
+    assert f"{CAL.history.rows_read:,} rows read" in texts(at.success)
     warnings = texts(at.warning)
-    assert "Inbound · MQL → SQL went from 61% of 114 MQLs in 2026-Q3 to 44%" in warnings
+    assert warnings.count("Inbound · MQL → SQL was ") == 1  # the one alarm: the true drop
+    assert "(7 quarters) and 39% of 150 in 2026-Q4" in warnings
     assert "flagged as a real drop" in warnings
-    assert "chance less than 5% of the time" in texts(at.caption)
+    assert signals(CAL).alarm_sentences()[0].replace("\\", "") in warnings
+    captions = texts(at.caption)
+    assert "5 rates are checked as one family (Holm's correction)" in captions
+    assert "at most 5%" in captions
+    assert "For exploring, not alarms: every quarter against the one before" in captions
+    assert "None of the quarter-to-quarter moves stands out from noise." in texts(at.markdown)
     before = at.session_state["scenario"]
     assert before == SEED
     at.button(key="assumptions_apply").click().run()
@@ -55,7 +63,8 @@ def test_example_history_is_calibrated_flagged_and_applied() -> None:
     expected = apply_calibration(SEED, calibrate(read_history(LEADS))).scenario
     assert at.session_state["scenario"] == expected
     assert at.session_state["scenario_rev"] == 1
-    assert "MQL → SQL rate: 75.0% (known exactly) → 55.3%" in texts(at.success)
+    fitted = CAL.sources[0].rates[0].rate().mean
+    assert f"MQL → SQL rate: 75.0% (known exactly) → {fitted:.1%}" in texts(at.success)
     # the sensitivity below now describes the calibrated plan
     assert tornado(expected, trials=20_000, seed=0).summary() in texts(at.markdown)
 
@@ -66,8 +75,9 @@ def test_applied_history_changes_the_plan_page() -> None:
     at.button(key="assumptions_apply").click().run()
     at.switch_page("app.py").run()
     assert not at.exception
-    assert at.slider(key="plan_s0_rate0").value == 55
-    assert at.session_state["scenario"].sources[0].rates[0].mean == 0.5527
+    fitted = CAL.sources[0].rates[0].rate().mean
+    assert at.slider(key="plan_s0_rate0").value == round(100 * fitted)
+    assert at.session_state["scenario"].sources[0].rates[0].mean == fitted
 
 
 def test_only_the_chosen_parts_are_applied_with_recent_quarters_weighted() -> None:
@@ -137,8 +147,8 @@ def test_columns_with_other_names_are_matched_by_hand() -> None:
     at.selectbox(key="assumptions_col_amount").set_value("value").run()
     at.multiselect(key="assumptions_col_stages").set_value(["m", "s", "o", "w"]).run()
     assert not at.exception
-    assert "2,525 rows read" in texts(at.success)
     assert _has(at, "assumptions_apply")
+    assert f"{CAL.history.rows_read:,} rows read" in texts(at.success)
 
 
 def test_heatmap_axes_and_confidence_plan_follow_the_controls() -> None:

@@ -40,3 +40,16 @@ def test_core_never_imports_streamlit() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_names_are_imported_when_first_used_and_plan_stays_the_function() -> None:
+    code = (
+        "import sys, sim; heavy = [m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules]\n"
+        "import sim.plan, sim.engine\n"
+        "from sim import plan, simulate\n"
+        "print(heavy, callable(sim.plan), sim.plan is plan, plan.__module__, 'simulate' in dir(sim))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[] True True sim.plan True"

@@ -17,25 +17,40 @@ from sim.assumption_charts import (
 )
 from sim.calibrate import calibrate, read_history_file
 from sim.sensitivity import heatmap, tornado
-from sim.signal import all_trends
+from sim.signal import all_trends, rate_trend
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = load_scenario(ROOT / "examples" / "seed-sla.json")
 CAL = calibrate(read_history_file(ROOT / "examples" / "history-leads.csv"))
 
 
-def test_trend_chart_marks_the_flagged_drop_and_draws_band_and_limits() -> None:
+def test_trend_chart_marks_the_alarm_and_draws_band_limits_and_the_earlier_rate() -> None:
     trend = next(t for t in all_trends(CAL) if t.flagged)
+    assert trend.alarm is not None
     fig = trend_chart(trend)
     names = [tr.name for tr in fig.data]
     assert "80% credible band" in names
     assert "Control limits (3σ)" in names
     rate = next(tr for tr in fig.data if tr.name == trend.step)
     assert list(rate.y) == [p.rate for p in trend.points if p.leads]
+    earlier = next(tr for tr in fig.data if str(tr.name).startswith("earlier quarters together"))
+    assert list(earlier.x) == list(trend.alarm.before_quarters)
+    assert set(earlier.y) == {trend.alarm.before}
     (note,) = fig.layout.annotations[1:]  # the first is the centre line's label
-    assert note.x == trend.flagged[0].after_quarter
+    assert note.x == trend.alarm.after_quarter
     assert "real drop" in note.text
     fig.to_json()
+
+
+def test_trend_chart_marks_a_move_worth_a_look_apart_from_the_alarm() -> None:
+    trend = rate_trend(
+        ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"], [200, 200, 200, 200], [110, 60, 112, 108]
+    )
+    assert not trend.flagged
+    assert [c.after_quarter for c in trend.worth_a_look] == ["2026-Q2", "2026-Q3"]
+    notes = trend_chart(trend).layout.annotations[1:]
+    assert [n.x for n in notes] == ["2026-Q2", "2026-Q3"]
+    assert all(n.text.startswith("worth a look") for n in notes)
 
 
 def test_volume_and_deal_size_charts_show_the_history_and_the_fit() -> None:

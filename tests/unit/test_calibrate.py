@@ -38,6 +38,7 @@ from sim.calibrate import (
     stage_name,
 )
 from sim.models import ScenarioError
+from sim.signal import signals
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -545,13 +546,19 @@ def test_cli_calibrate_json_is_the_calibration_and_its_flags() -> None:
     out = json.loads(run.stdout)
     expected = calibrate(read_history(COUNTS)).to_dict()
     assert {k: out[k] for k in expected} == json.loads(json.dumps(expected))
-    assert [(f["source"], f["step"], f["after_quarter"]) for f in out["flags"]] == [
+    assert [(f["source"], f["step"], f["latest_quarter"]) for f in out["flags"]] == [
         ("Inbound", "MQL → SQL", "2026-Q4")
     ]
+    sig = signals(calibrate(read_history(COUNTS))).to_dict()
+    assert {k: out[k] for k in ("flags", "alarms", "exploration")} == json.loads(json.dumps(sig))
+    assert out["alarms"]["rates_checked"] == 5
+    assert out["exploration"]["comparisons"] == 35
     text = _cli("calibrate", "examples/history-leads.csv", "--format", "leads")
     assert text.returncode == 0
     assert "MQL → SQL" in text.stdout
+    assert "5 rates checked together, at most 5% chance of any false alarm" in text.stdout
     assert "flagged as a real drop" in text.stdout
+    assert "Quarter by quarter, for exploring (not alarms; 35 comparisons" in text.stdout
 
 
 def test_cli_calibrate_apply_prints_a_valid_scenario(tmp_path: Path) -> None:

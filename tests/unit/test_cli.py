@@ -148,6 +148,67 @@ def test_import_uses_the_store_the_app_uses(tmp_path: Path) -> None:
     assert len(Store(f"sqlite:///{tmp_path / 'pact.db'}").scenarios()) == 1
 
 
+# ---- Start-up: each command imports only what it uses (issue 12; bench/cli.py times it) -------
+
+HEAVY = ("scipy", "pandas", "plotly", "sqlalchemy", "xlsxwriter", "streamlit")
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Top-level packages a fresh `python -m sim ARGS` imports (from -X importtime)."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sim", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    names = [ln.rsplit("|", 1)[-1].strip() for ln in out.stderr.splitlines() if "|" in ln]
+    assert "sim.cli" in names  # the report is there: an empty set would prove nothing
+    return {n.split(".")[0] for n in names}
+
+
+@pytest.mark.parametrize("args", [["validate", str(SEED_FILE)], ["schema"]])
+def test_validate_and_schema_import_neither_scipy_nor_pandas(args: list[str]) -> None:
+    loaded = imported_modules(*args)
+    assert "pydantic" in loaded
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_simulate_imports_the_engine_but_not_pandas_plotly_or_the_store() -> None:
+    loaded = imported_modules("simulate", str(SEED_FILE), "--trials", "1000")
+    assert {"numpy", "scipy"} <= loaded
+    assert not loaded & {"pandas", "plotly", "sqlalchemy", "xlsxwriter"}
+
+
+def test_the_parser_choices_and_defaults_are_the_modules_own() -> None:
+    from sim import cli
+    from sim.calibrate import DATE_FORMATS
+    from sim.engine import DEFAULT_TRIALS
+    from sim.export import FORMATS
+    from sim.plan import DEFAULT_CONFIDENCE
+    from sim.review import DEFAULT_WEEKS
+
+    assert cli.EXPORT_FORMATS == FORMATS
+    assert tuple(DATE_FORMATS) == cli.DATE_FORMAT_CHOICES
+    helps = {
+        "simulate": f"default: {DEFAULT_TRIALS:,}",
+        "plan": f"default: {DEFAULT_CONFIDENCE}",
+        "review": f"(default: {DEFAULT_WEEKS})",
+    }
+    for command, text in helps.items():
+        assert text in run(command, "--help").stdout
+
+
+def test_options_left_out_take_the_modules_defaults() -> None:
+    out = run("simulate", str(SEED_FILE), "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["trials"] == 50_000
+    out = run("plan", str(SEED_FILE), "--json")
+    assert json.loads(out.stdout)["confidence"] == 0.8
+
+
 TEAM_FILE = ROOT / "examples" / "team-plan.json"
 
 

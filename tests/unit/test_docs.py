@@ -50,3 +50,15 @@ def test_quick_start_has_exactly_two_commands() -> None:
     assert [c.split()[0] for c in commands] == ["scripts/run", "scripts/test"]
     for c in commands:
         assert (ROOT / c.split()[0]).exists()
+
+
+def test_every_json_key_of_calibrate_is_documented() -> None:
+    from sim.calibrate import calibrate, read_history_file
+    from sim.signal import signals
+
+    cal = calibrate(read_history_file(ROOT / "examples" / "history-quarterly.csv"))
+    doc = (ROOT / "docs" / "cli.md").read_text() + (ROOT / "docs" / "calibration.md").read_text()
+    keys = _keys(cal.to_dict() | signals(cal).to_dict())
+    keys -= set(cal.history.quarters)  # volume.per_quarter is keyed by quarter
+    missing = sorted(k for k in keys if not re.search(rf"`[^`]*\b{k}\b[^`]*`", doc))
+    assert missing == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,8 @@ from hypothesis import strategies as st
 from unit_helpers import ROOT
 
 from sim import load_scenario, parse_scenario, plan, scenario_from_json
-from sim.export import PlanDocument, SignOff, content_hash, export, safe_cell
+from sim.engine import exact
+from sim.export import PlanDocument, SignOff, content_hash, export, export_xlsx, safe_cell
 
 AGREED = load_scenario(ROOT / "examples" / "agreed-plan.json")
 DAY = date(2027, 1, 4)
@@ -69,7 +71,7 @@ def test_markdown_holds_every_sla_term() -> None:
     ]:
         assert text in md, text
     needed = plan(AGREED, 0.8).owners["marketing"].needed_volume_at_confidence
-    assert f"{needed} needed to be 80% sure" in md
+    assert f"| Marketing needs, to be 80% sure | {needed} MQL |" in md
 
 
 def test_html_is_self_contained_and_escapes_user_text() -> None:
@@ -109,6 +111,83 @@ def test_xlsx_numbers_match_the_plan() -> None:
     wb = openpyxl.load_workbook(io.BytesIO(raw))
     assert wb["Funnel targets"].freeze_panes == "A2"
     assert wb["Funnel targets"].column_dimensions["A"].width >= 8
+
+
+def _bookings() -> Any:
+    data = AGREED.to_dict()
+    data.update(metric="bookings", target=55 * 30_000)
+    data["sources"][0]["volume"] = {"mean": 150.5, "dist": "negbin", "cv": 0.2}
+    return parse_scenario(data)
+
+
+# A spreadsheet cell that is text but reads as a number: "53%", "1,650,000", "$30,000", "27.5".
+NUMBER_AS_TEXT = re.compile(r"[-+]?[$€£]?\s*[\d,]+(\.\d+)?\s*%?")
+
+
+@pytest.mark.parametrize("scenario", [AGREED, _bookings()], ids=["customers", "bookings"])
+def test_every_number_of_the_model_is_a_number_in_the_workbook(scenario: Any) -> None:
+    """Every sheet, every cell: numbers are numeric cells with the format of their kind."""
+    doc = PlanDocument.build(scenario, on=DAY)
+    wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(doc)))
+    model = doc.sheets()
+    assert wb.sheetnames == list(model)
+    kinds: set[str] = set()
+    for name, rows in model.items():
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        for r, row in enumerate(rows, start=2):
+            for h, cell in row.items():
+                got = ws.cell(r, headers.index(h) + 1)
+                where = f"{name}!{got.coordinate} ({h})"
+                if cell.value is None:
+                    assert got.value is None, where
+                elif cell.kind == "text":
+                    assert got.data_type == "s", where
+                    assert isinstance(got.value, str), where
+                else:
+                    kinds.add(cell.kind)
+                    assert got.data_type == "n", where
+                    assert type(got.value) in (int, float), where
+                    assert isinstance(cell.value, int | float)
+                    fmt = got.number_format
+                    if cell.kind == "count":
+                        assert got.value == round(cell.value), where
+                        assert fmt == "#,##0", where
+                    else:
+                        assert got.value == pytest.approx(cell.value, rel=1e-12), where
+                    if cell.kind == "percent":
+                        assert 0 <= got.value <= 1, where  # a fraction shown as a percentage
+                        assert fmt.endswith("%"), where
+                    if cell.kind == "money":
+                        assert "$" in fmt, where  # Excel's built-in local-currency format
+                    if cell.kind == "number":
+                        assert fmt == "#,##0.0", where
+        # Nothing numeric hides as text, in the model or in the workbook.
+        for line in ws.iter_rows(min_row=2):
+            for c in line:
+                if isinstance(c.value, str):
+                    assert not NUMBER_AS_TEXT.fullmatch(c.value.strip()), (name, c.value)
+    money = {"money"} if scenario.metric == "bookings" else set()
+    assert kinds == {"count", "number", "percent"} | money
+
+
+def test_the_summary_chances_are_fractions_with_a_percent_format() -> None:
+    """The three chances the issue found as text ("53%") are the app's numbers (customers:
+    the exact odds)."""
+    raw = export(AGREED, "xlsx", on=DAY)
+    ws = openpyxl.load_workbook(io.BytesIO(raw))["Summary"]
+    values = {row[0].value: row[1] for row in ws.iter_rows(min_row=2)}
+    r = exact(AGREED)
+    assert r is not None
+    for item, expected in [
+        ("Chance we hit the number", r.p_hit),
+        ("Chance marketing hits its share", r.owners["marketing"].p_hit),
+        ("Chance sales hits its share", r.owners["sales"].p_hit),
+    ]:
+        assert values[item].value == pytest.approx(expected, rel=1e-12)  # Excel keeps 15 digits
+        assert values[item].number_format == "0.0%"
+    assert values["Target"].value == 55
+    assert values["Marketing share"].value == 0.5
 
 
 def test_formula_like_text_is_neutralised() -> None:

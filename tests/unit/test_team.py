@@ -19,9 +19,10 @@ from unit_helpers import one_source
 from sim import parse_scenario, plan, simulate
 from sim.engine import draw_source_wins, overload_step, source_pmf
 from sim.models import Scenario, ScenarioError
+from sim.roster import Team
 from sim.team import (
     Drive,
-    Team,
+    attrition_strata,
     by_week,
     drives,
     follow_up_check,
@@ -187,7 +188,7 @@ def test_uncertain_attrition_keeps_its_mean_and_widens_the_work() -> None:
     assert a is not None
     assert b is not None
     assert unsure.sdr_attrition is not None
-    shares, weights = unsure.sdr_attrition.shares()
+    shares, weights = attrition_strata(unsure.sdr_attrition)
     assert shares @ weights == pytest.approx(0.4, rel=1e-9)  # the strata keep the Beta's mean
     assert mean_var(b.pmf())[1] > mean_var(a.pmf())[1]
 
