@@ -45,7 +45,7 @@ from sim.sensitivity import (
     tornado,
 )
 from sim.signal import signals
-from ui import shell
+from ui import lag_history, shell
 
 EXAMPLE = shell.ROOT / "examples" / "history-leads.csv"
 NONE = "(none)"
@@ -238,7 +238,9 @@ if data is not None:
                 )
 
 if history is not None:
-    cal = calibrate(history, half_life=float(half_life) if recent else None)
+    cal = calibrate(
+        history, half_life=float(half_life) if recent else None, lags=lag_history.fitted(history)
+    )
     st.success(f"{shell.md_text(name)}: {shell.md_text(history.summary())}.")
     if history.dropped:
         with st.expander(f"Rows left out ({sum(len(p.rows) for p in history.dropped):,})"):
@@ -320,6 +322,8 @@ if history is not None:
     v1.plotly_chart(volume_chart(fit.volume), key="assumptions_volume_chart", theme=None)
     if cal.deal_size is not None:
         v2.plotly_chart(deal_size_chart(cal.deal_size), key="assumptions_deal_chart", theme=None)
+
+lag_history.section(history, scenario)
 
 # ---- 2. What moves the number ---------------------------------------------------------------
 st.subheader("What moves the number")

@@ -10,7 +10,6 @@ from sim.charts import pacing_chart, waterfall_chart
 from sim.compliance import MAX_BYTES as MAX_ACTIVITY_BYTES
 from sim.compliance import check_compliance
 from sim.review import (
-    DEFAULT_WEEKS,
     MAX_CSV_BYTES,
     Actuals,
     actuals_from_csv,
@@ -79,13 +78,15 @@ left, right = st.columns([2, 1])
 with right:
     if "review_pending_week" in st.session_state:  # a loaded file said which week it is
         st.session_state["review_week"] = st.session_state.pop("review_pending_week")
-    st.session_state.setdefault("review_week", DEFAULT_WEEKS)
+    weeks = scenario.quarter_weeks
+    st.session_state.setdefault("review_week", weeks)
+    st.session_state["review_week"] = min(st.session_state["review_week"], weeks)
     week = st.slider(
         "Week of the quarter",
         0,
-        DEFAULT_WEEKS,
+        weeks,
         key="review_week",
-        help=f"{DEFAULT_WEEKS} means the quarter is closed; earlier weeks re-forecast the rest.",
+        help=f"{weeks} means the quarter is closed; earlier weeks re-forecast the rest.",
     )
     st.file_uploader(
         "Load actuals (CSV)",
@@ -141,7 +142,7 @@ with left:
 
 current: Actuals | None = None  # the table's actuals, when they are valid
 try:
-    actuals = actuals_from_rows(edited.to_dict("records"), scenario, week=week)
+    actuals = actuals_from_rows(edited.to_dict("records"), scenario, week=week, weeks=weeks)
     bookings = st.session_state.get("review_bookings", {})
     if bookings:
         actuals = actuals.model_copy(
@@ -220,11 +221,20 @@ st.dataframe(
 
 if result.week < result.weeks:
     st.markdown("**Pacing against the plan**")
-    source_name = st.selectbox(
+    p1, p2 = st.columns(2)
+    source_name = p1.selectbox(
         "Source", [s.name for s in scenario.sources], key="review_pace_source"
     )
+    index = next(i for i, s in enumerate(scenario.sources) if s.name == source_name)
+    stage = (  # with the plan's clock every stage has its own pace; without it, the first
+        p2.selectbox("Stage", scenario.sources[index].stages, key=f"review_pace_stage{index}")
+        if scenario.timed
+        else None
+    )
     st.plotly_chart(
-        pacing_chart(pacing(scenario, actuals, source_name)), key="review_pacing", theme=None
+        pacing_chart(pacing(scenario, actuals, source_name, stage)),
+        key="review_pacing",
+        theme=None,
     )
 
 # ---- Kept with the plan, and quarter over quarter --------------------------------------------

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .lags import LagCalibration, LagFit, exposure
 from .models import (
     MAX_EVIDENCE,
     MAX_VOLUME,
@@ -393,6 +394,10 @@ class SourceHistory:
     counts: np.ndarray  # (quarters, stages), whole numbers
     amounts: np.ndarray = field(default_factory=lambda: np.zeros(0))  # won deals (lead exports)
     bookings: np.ndarray | None = None  # per quarter, NaN where not given (counts files)
+    # Lead exports: per lead, the day it reached each stage (days since 1970, NaN if it did not)
+    # and the index in `quarters` of its cohort; the time each step takes is fitted from them.
+    days: np.ndarray | None = None
+    cohort: np.ndarray | None = None
 
     def step_labels(self) -> list[str]:
         return [f"{a} → {b}" for a, b in zip(self.stages, self.stages[1:], strict=False)]
@@ -409,6 +414,7 @@ class History:
     notes: tuple[str, ...]
     sources: tuple[SourceHistory, ...]
     columns: CountsColumns | LeadColumns
+    as_of: str | None = None  # lead exports: the latest date in the file (ISO), taken as export day
 
     @property
     def quarters(self) -> tuple[str, ...]:
@@ -775,6 +781,7 @@ def _read_leads(
         flat = (q - q0)[:, None] * len(stages) + np.arange(len(stages))[None, :]
         counts = np.bincount(flat[reached[mine][:, f:]], minlength=Q * len(stages))
         won = mine & won_any & np.isfinite(amounts) & (amounts > 0)
+        day = dates[mine][:, f:].astype("datetime64[D]").astype(np.int64).astype(float)
         sources.append(
             SourceHistory(
                 name=str(name),
@@ -782,6 +789,8 @@ def _read_leads(
                 quarters=tuple(quarter_label(i) for i in range(q0, q1 + 1)),
                 counts=counts.reshape(Q, len(stages)).astype(np.int64),
                 amounts=amounts[won],
+                days=np.where(reached[mine][:, f:], day, np.nan),
+                cohort=(q - q0).astype(np.int64),
             )
         )
     if not sources:
@@ -790,6 +799,8 @@ def _read_leads(
         )
     if blank.any():
         notes.append(f"{int(blank.sum()):,} blank rows skipped.")
+    seen = np.where(reached & use[:, None], stamp, np.iinfo(np.int64).min)
+    latest = int(seen.max()) if use.any() else None
     return History(
         "leads",
         int((~blank).sum()),
@@ -798,6 +809,7 @@ def _read_leads(
         tuple(notes),
         tuple(sources),
         cols,
+        as_of=None if latest is None else str(np.datetime64(latest, "s").astype("datetime64[D]")),
     )
 
 
@@ -876,6 +888,9 @@ class RateFit:
     converted: tuple[int, ...]
     alpha: float
     beta: float
+    # With the step's lag fitted: per quarter, the leads counted by the share of their time to
+    # move on they had had by the export day (young cohorts count less, sim.lags.exposure).
+    effective: tuple[float, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -911,6 +926,7 @@ class RateFit:
             "high": hi,
             "leads": sum(self.leads),
             "converted": sum(self.converted),
+            **({"effective_leads": sum(self.effective)} if self.effective is not None else {}),
             "per_quarter": [
                 {"quarter": q, "leads": n, "converted": k}
                 for q, n, k in zip(self.quarters, self.leads, self.converted, strict=True)
@@ -1059,12 +1075,18 @@ def check_half_life(half_life: float | None) -> float | None:
 
 
 def calibrate(
-    history: History, *, half_life: float | None = None, level: float = DEFAULT_LEVEL
+    history: History,
+    *,
+    half_life: float | None = None,
+    level: float = DEFAULT_LEVEL,
+    lags: LagCalibration | None = None,
 ) -> Calibration:
     """Fit every source of a history: rates, volume, and the deal size over all sources.
 
     `half_life` (in quarters) weights recent quarters more: a quarter that many quarters before
     the latest counts half. Weighting lowers the evidence, so intervals widen honestly.
+    With `lags` (sim.lags.fit_lags of a lead export), a lead counts toward its step's rate by
+    the share of its time to move on it has had, so young cohorts no longer read as low rates.
     """
     half_life = check_half_life(half_life)
     if not 0.5 <= level < 1:
@@ -1073,7 +1095,11 @@ def calibrate(
     fits: list[SourceFit] = []
     for s in history.sources:
         w = recency_weights(s.quarters, latest, half_life)
-        rates = tuple(_rate_fit(s, j, w) for j in range(len(s.stages) - 1))
+        fitted = lags.sources.get(s.name) if lags is not None and s.days is not None else None
+        rates = tuple(
+            _rate_fit(s, j, w, None if fitted is None else fitted[j], lags)
+            for j in range(len(s.stages) - 1)
+        )
         mean, var, cv = fit_volume(s.counts[:, 0], w)
         volume = VolumeFit(
             source=s.name,
@@ -1094,8 +1120,20 @@ def calibrate(
     )
 
 
-def _rate_fit(s: SourceHistory, j: int, weights: np.ndarray) -> RateFit:
-    alpha, beta = fit_rate(s.counts[:, j], s.counts[:, j + 1], weights)
+def _rate_fit(
+    s: SourceHistory,
+    j: int,
+    weights: np.ndarray,
+    lag: LagFit | None = None,
+    lags: LagCalibration | None = None,
+) -> RateFit:
+    effective = None
+    leads = s.counts[:, j].astype(float)
+    if lag is not None and lags is not None:
+        as_of = float(np.datetime64(lags.as_of, "D").astype(np.int64))
+        leads = np.maximum(exposure(s, j, lag, as_of), s.counts[:, j + 1])
+        effective = tuple(float(v) for v in leads)
+    alpha, beta = fit_rate(leads, s.counts[:, j + 1], weights)
     return RateFit(
         source=s.name,
         from_stage=s.stages[j],
@@ -1105,6 +1143,7 @@ def _rate_fit(s: SourceHistory, j: int, weights: np.ndarray) -> RateFit:
         converted=tuple(int(v) for v in s.counts[:, j + 1]),
         alpha=alpha,
         beta=beta,
+        effective=effective,
     )
 
 
@@ -1220,6 +1259,9 @@ def apply_calibration(
                 changes.append(
                     f"{label}: funnel replaced by the history's ({' → '.join(fit.stages)})"
                 )
+                for key, what in (("lags", "times to convert"), ("opening", "pipeline in hand")):
+                    if src.pop(key, None) is not None:  # they were the old funnel's stages'
+                        changes.append(f"{label}: its {what} removed with the old funnel")
             continue
         if "rates" in parts:
             for j, rf in enumerate(fit.rates):

@@ -199,13 +199,14 @@ def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
         )
     )
     closed = review.week >= review.weeks
-    fig.add_hline(  # mid-quarter the bars are pro-rated to the week, so is the target
-        y=review.target if closed else review.target * review.week / review.weeks,
+    due = "due by" if review.paced_share is not None else "pro-rated to"
+    fig.add_hline(  # mid-quarter the bars are the plan by the week, so is the target
+        y=review.target_by_now,
         line_dash="dash",
         line_color="#1f6feb",
         annotation_text=f"Target {review.target:,.0f}"
         if closed
-        else f"Target pro-rated to week {review.week}: {review.target * review.week / review.weeks:,.1f}",
+        else f"Target {due} week {review.week}: {review.target_by_now:,.1f}",
         annotation_position="top left",
     )
     fig.update_layout(

@@ -17,12 +17,14 @@ if TYPE_CHECKING:  # the commands import what they use, so `validate` starts fas
     from .calibrate import Calibration
     from .compliance import Compliance
     from .engine import SimulationResult
+    from .lags import LagCalibration
     from .leads import LeadCheck
     from .models import Scenario
     from .plan import PlanResult
     from .review import ReviewResult
     from .signal import Signals
     from .team import TeamReport
+    from .timing import TimeSummary
 
 # Choices the parser needs before any command module is loaded; tests/unit/test_cli.py pins
 # them to sim.export.FORMATS and sim.calibrate.DATE_FORMATS.
@@ -81,7 +83,24 @@ def render_simulation(r: SimulationResult) -> str:
     ]
     return (
         f"{r.scenario} ({r.quarter}): {m}, {r.trials:,} trials, seed {r.seed}\n"
-        f"{_table(rows)}\n\nExpected count at each stage:\n" + "\n".join(funnels)
+        f"{_table(rows)}\n\nExpected count at each stage:\n"
+        + "\n".join(funnels)
+        + (render_time(r.time) if r.time is not None else "")
+    )
+
+
+def render_time(t: TimeSummary) -> str:
+    """The quarter in time: what lands by the last day, the opening pipeline, the spill."""
+    useful = ", ".join(
+        f"{s.name} week {w}" if (w := s.last_useful_week()) is not None else f"{s.name} none"
+        for s in t.sources
+        if s.arrivals.sum() > 0
+    )
+    return (
+        f"\n\nOn the clock ({t.weeks} weeks): {_fmt(round(t.won, 1))} customers expected by the "
+        f"last day, {_fmt(round(t.won * t.opening_share, 1))} of them from the opening pipeline "
+        f"({t.opening_share:.0%}); {_fmt(round(t.spill, 1))} spill into next quarter.\n"
+        f"Last useful week for new leads (half their chance to close lands this quarter): {useful}"
     )
 
 
@@ -250,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rev.add_argument("plan")
     p_rev.add_argument("actuals", help="CSV with columns source, stage, count[, bookings, week]")
     p_rev.add_argument("--week", type=int, default=None, help="week of the quarter (default: all)")
-    p_rev.add_argument("--weeks", type=int, help="weeks in the quarter (default: 13)")
+    p_rev.add_argument(
+        "--weeks", type=int, help="weeks in the quarter, the plan's when it sets them (default: 13)"
+    )
     p_rev.add_argument("--trials", type=int, default=20_000)
     p_rev.add_argument("--seed", type=int, default=0)
     p_rev.add_argument("--json", action="store_true")
@@ -279,12 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """One command; each imports only the modules it needs."""
     if args.command == "review":
-        from .review import DEFAULT_WEEKS, MAX_CSV_BYTES, actuals_from_csv, review
+        from .review import MAX_CSV_BYTES, actuals_from_csv, review
 
         scenario = load_scenario(args.plan)
-        weeks = DEFAULT_WEEKS if args.weeks is None else args.weeks
-        actuals = actuals_from_csv(
-            _read(args.actuals, MAX_CSV_BYTES), scenario, week=args.week, weeks=weeks
+        actuals = actuals_from_csv(  # weeks None: the plan's (13 without a clock)
+            _read(args.actuals, MAX_CSV_BYTES), scenario, week=args.week, weeks=args.weeks
         )
         _emit(
             review(scenario, actuals, trials=args.trials, seed=args.seed), args.json, render_review
@@ -434,8 +454,26 @@ def render_calibration(cal: Calibration, sig: Signals) -> str:
     return "\n".join(lines)
 
 
+def render_lags(lags: LagCalibration) -> str:
+    """The time each step takes, as fitted from the export's stage dates."""
+    lines = ["", f"Time to move on (leads still waiting on {lags.as_of} count as unfinished):"]
+    for name, fits in lags.sources.items():
+        for j, fit in enumerate(fits):
+            if fit is None:
+                step = " → ".join(lags.stages[name][j : j + 2])
+                lines.append(f"  {name} · {step}: too few leads moved on to fit")
+                continue
+            lines.append(
+                f"  {name} · {fit.label}: median {fit.median:.1f} days "
+                f"({fit.level:.0%} range {fit.low:.1f}–{fit.high:.1f}), {fit.family}, "
+                f"CV {fit.cv:.2f}; {fit.moved:,} moved on, {fit.waiting:,} still waiting"
+            )
+    return "\n".join(lines)
+
+
 def _run_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import DATE_FORMATS, apply_calibration, calibrate, read_history_file
+    from .lags import apply_lags, fit_lags
     from .signal import signals
 
     try:
@@ -445,18 +483,27 @@ def _run_calibrate(args: argparse.Namespace) -> int:
             skip_bad_rows=args.skip_bad_rows,
             date_format=DATE_FORMATS[args.date_format],
         )
-        cal = calibrate(history, half_life=args.half_life)
+        timed = fit_lags(history) if history.format == "leads" else None
+        cal = calibrate(history, half_life=args.half_life, lags=timed)
         if args.apply:
             applied = apply_calibration(load_scenario(args.apply), cal)
-            print(applied.scenario.to_json(), end="")
-            for line in (*applied.changes, *applied.skipped):
+            scenario, notes = applied.scenario, [*applied.changes, *applied.skipped]
+            if timed is not None:
+                with_lags = apply_lags(scenario, timed)
+                scenario = with_lags.scenario
+                notes += [*with_lags.changes, *with_lags.skipped]
+            print(scenario.to_json(), end="")
+            for line in notes:
                 print(line, file=sys.stderr)
             return 0
         sig = signals(cal)
         if args.json:
-            print(json.dumps(cal.to_dict() | sig.to_dict(), indent=2))
+            out = cal.to_dict() | sig.to_dict()
+            if timed is not None:
+                out["lags"] = timed.to_dict()
+            print(json.dumps(out, indent=2))
         else:
-            print(render_calibration(cal, sig))
+            print(render_calibration(cal, sig) + (render_lags(timed) if timed else ""))
     except ValueError as exc:  # CalibrationError, ScenarioError: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2

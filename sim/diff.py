@@ -57,6 +57,20 @@ def _source_lines(source: Source) -> Iterator[tuple[str, str]]:
     yield f"{head} · how the volume varies", _volume_law(source.volume)
     for label, rate in zip(source.step_labels(), source.rates, strict=True):
         yield f"{head} · {label} rate", _rate(rate)
+    if source.arrivals is not None:  # the optional clock: lines only when the plan has one
+        a = source.arrivals
+        shape = {"flat": "the same every week", "ramp": f"a ramp, last week × {a.ratio:g}"}
+        yield (
+            f"{head} · when {source.stages[0]}s arrive",
+            shape.get(a.shape, ", ".join(f"{w:g}" for w in a.weekly or [])),
+        )
+    for label, lag in zip(source.step_labels(), source.lags or [], strict=False):
+        yield f"{head} · {label} time to convert", lag.describe()
+    for row in source.opening or []:
+        yield (
+            f"{head} · pipeline in hand at {row.stage}, {row.age:g} days in",
+            _number(row.count),
+        )
 
 
 def _member(member: Member, stage: str) -> str:
@@ -130,6 +144,8 @@ def assumptions(scenario: Scenario) -> dict[str, str]:
     if scenario.deal_size is not None:
         lines["Average deal size"] = _number(scenario.deal_size.mean)
         lines["Deal size variation (CV)"] = f"{scenario.deal_size.cv:g}"
+    if scenario.weeks is not None:
+        lines["Weeks in the quarter"] = str(scenario.weeks)
     for source in scenario.sources:
         lines.update(_source_lines(source))
     if scenario.sla is not None:

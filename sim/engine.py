@@ -11,9 +11,18 @@ How a source is drawn (docs/engine.md has the derivation):
   (common random numbers): moving a slider moves every trial's outcome the same way.
 Sources too large to tabulate are drawn directly: volume by inverse CDF, uncertain rates by
 the Beta inverse CDF, then a binomial draw.
+
+Time (optional; sim.timing): a lead counts only if it reaches the last stage by the quarter's
+last day. That chance is known per lead (its arrival week, or its stage and age in the opening
+pipeline) and independent of the rates, so it thins the count like a known rate: a Poisson or
+negbin volume keeps its law with the mean scaled, a fixed volume becomes a sum of binomials
+over its weeks, and the opening pipeline's leads join the chain at their own stage, before the
+uncertain rates they still have to pass (each rate drawn once per trial, shared by all).
+
 A scenario's team (sim/team.py) changes a source through one `Drive`: the SDRs' volume law
-replaces the typed first-stage volume, and AE overload adds one exact transition before the
-last step. Without a team every source is drawn exactly as before.
+replaces the typed first-stage volume (with lags, thinned by the chance of each week's bookings
+to close in time), and AE overload adds one exact transition before the last step (untimed
+sources). Without a team every source is drawn exactly as before.
 """
 
 from __future__ import annotations
@@ -26,7 +35,17 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from .models import OWNERS, DealSize, Owner, Scenario, ScenarioError, Source, Volume
+from . import timing
+from .models import (
+    DEFAULT_WEEKS,
+    OWNERS,
+    DealSize,
+    Owner,
+    Scenario,
+    ScenarioError,
+    Source,
+    Volume,
+)
 from .team import Drive, drives
 
 DEFAULT_TRIALS = 50_000
@@ -204,12 +223,119 @@ def _source_pmf_cached(source_json: str, max_cells: int, drive: Drive | None) ->
 
 
 def source_pmf(
-    source: Source, max_cells: int = TABLE_CELLS, *, drive: Drive | None = None
+    source: Source,
+    max_cells: int = TABLE_CELLS,
+    *,
+    weeks: int = DEFAULT_WEEKS,
+    by_week: int | None = None,
+    drive: Drive | None = None,
 ) -> np.ndarray | None:
     """Exact law of a source's wins as a pmf on 0..K, or None if too large to tabulate.
 
-    `drive` is what the scenario's team changes in this source (sim.team.drives)."""
-    return _source_pmf_cached(source.model_dump_json(), max_cells, drive)
+    With time (lags or an opening pipeline), the wins of a quarter of `weeks` weeks: those that
+    reach the last stage by its last day, or by the end of week `by_week` when given. `drive`
+    is what the scenario's team changes in this source (sim.team.drives)."""
+    if not source.timed:
+        return _source_pmf_cached(source.model_dump_json(), max_cells, drive)
+    return _timed_pmf_cached(source.model_dump_json(), max_cells, weeks, by_week or weeks, drive)
+
+
+def _binomial_sum(counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """pmf of a sum of independent Binomial(counts[i], probs[i]) (a Poisson-binomial in groups)."""
+    pmf = np.ones(1)
+    for n, p in zip(counts.tolist(), probs.tolist(), strict=True):
+        if n > 0 and p > 0:
+            pmf = np.convolve(pmf, stats.binom.pmf(np.arange(n + 1), n, min(p, 1.0)))
+    return pmf
+
+
+@dataclass(frozen=True, slots=True)
+class _Thinning:
+    """What time does to one source, by week `by_week`: each group of leads, its chance."""
+
+    new: np.ndarray  # per arrival week: chance to reach the last stage in time
+    opening: tuple[tuple[int, int, float], ...]  # (stage, count, chance to finish in time)
+
+
+def _thinning(source: Source, weeks: int, by_week: int) -> _Thinning:
+    clk = timing.clock(source, weeks)
+    m = len(source.rates)
+    days = float(timing.DAYS_PER_WEEK * by_week)
+    opening = tuple(
+        (
+            source.stages.index(row.stage),
+            row.count,
+            float(clk.opening_factors(row, m, np.array([days]))[0]),
+        )
+        for row in source.opening or []
+    )
+    return _Thinning(new=clk.arrival_factors(m, days), opening=opening)
+
+
+def _booked_in_time(drive: Drive, new: np.ndarray) -> float:
+    """Share of the SDRs' bookings that can close in time: each week's chance, weighted by the
+    week's share of the bookings (the SDRs' pace by week, from ramp, hires and attrition)."""
+    if drive.weights is None or len(drive.weights) != len(new):
+        return float(np.mean(new))
+    return math.fsum(w * t for w, t in zip(drive.weights, new.tolist(), strict=True))
+
+
+def _new_leads_pmf(
+    source: Source, weeks: int, new: np.ndarray, known: float, drive: Drive | None = None
+) -> np.ndarray | None:
+    """Law of the first-stage leads that win in time, thinned by every known rate (None: a
+    team's volume too large to tabulate)."""
+    if drive is not None and drive.volume is not None:
+        thin = known * _booked_in_time(drive, new)
+        if drive.volume.cells(thin) > TABLE_CELLS * MIX_CELLS_PER_CELL:
+            return None
+        return _trim(drive.volume.pmf(thin))
+    volume = source.volume
+    if np.all(new == new[0]):  # no clock for new leads (no lags): exactly the timeless law
+        return _trim(folded_pmf(volume, known * float(new[0])))
+    weights = timing.clock(source, weeks).weights
+    counts = timing.whole_weekly_counts(int(volume.mean), weights)
+    if volume.dist == "fixed" and counts is not None:  # exactly these leads each week
+        return _trim(_binomial_sum(counts, known * new))
+    # Poisson weeks of mean m * w_i thinned by t_i add up to Poisson(m * sum w_i t_i) (negbin:
+    # the same with the quarter's gamma-distributed mean); a fixed total whose weeks are drawn
+    # from the profile thins each lead by sum w_i t_i.
+    return _trim(folded_pmf(volume, known * math.fsum(weights * new)))
+
+
+@lru_cache(maxsize=512)
+def _timed_pmf_cached(
+    source_json: str, max_cells: int, weeks: int, by_week: int, drive: Drive | None = None
+) -> np.ndarray | None:
+    """With time; a team's drive books the new leads (AE overload is not applied with time)."""
+    source = Source.model_validate_json(source_json)
+    thin = _thinning(source, weeks, by_week)
+    known = math.prod(r.mean for r in source.rates if not r.uncertain)
+    after = timing.known_from(source)
+    new_leads = _new_leads_pmf(source, weeks, thin.new, known, drive)
+    if new_leads is None:
+        return None
+    pmf = new_leads
+    waiting = sorted(thin.opening)  # opening leads join before the first rate they still pass
+    cells = 0
+    for j, rate in enumerate(source.rates):
+        if not rate.uncertain:
+            continue
+        while waiting and waiting[0][0] <= j:
+            k, count, chance = waiting.pop(0)
+            pmf = _trim(
+                np.convolve(pmf, _binomial_sum(np.array([count]), np.array([chance * after[k]])))
+            )
+        cells += step_cells(pmf)
+        if cells > max_cells:
+            return None
+        pmf = beta_binomial_step(pmf, rate.alpha, rate.beta)
+    for k, count, chance in waiting:
+        pmf = _trim(
+            np.convolve(pmf, _binomial_sum(np.array([count]), np.array([chance * after[k]])))
+        )
+    pmf.flags.writeable = False
+    return pmf
 
 
 def _inverse_cdf(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -254,18 +380,60 @@ def _draw_direct(
     return gen.binomial(worked, drawn[-1])
 
 
+def _draw_direct_timed(
+    source: Source, gen: np.random.Generator, trials: int, weeks: int, drive: Drive | None = None
+) -> np.ndarray:
+    """The direct draw with time: each group of leads is thinned by its chance to finish."""
+    law = volume_law(source.volume)
+    u = gen.random(trials)
+    booked = drive.volume.draw(u, gen) if drive is not None and drive.volume is not None else None
+    thin = _thinning(source, weeks, weeks)
+    rates = np.empty((len(source.rates), trials))
+    for j, rate in enumerate(source.rates):
+        rates[j] = (
+            special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
+            if rate.uncertain
+            else rate.mean
+        )
+    p = np.prod(rates, axis=0)
+    weights = timing.clock(source, weeks).weights
+    counts = timing.whole_weekly_counts(int(source.volume.mean), weights)
+    if booked is not None and drive is not None:  # the SDRs book the new leads
+        wins = gen.binomial(booked, _booked_in_time(drive, thin.new) * p)
+    elif source.volume.dist == "fixed" and counts is not None:
+        wins = np.zeros(trials, dtype=np.int64)
+        for n, t in zip(counts.tolist(), thin.new.tolist(), strict=True):
+            if n and t:
+                wins += gen.binomial(n, t * p)
+    else:
+        if source.volume.dist == "fixed":
+            volume = np.full(trials, int(source.volume.mean))
+        else:
+            low = int(law.ppf(TAIL))
+            support = np.arange(low, int(law.isf(TAIL)) + 2)
+            volume = low + _inverse_cdf(law.pmf(support), u)
+        wins = gen.binomial(volume, math.fsum(weights * thin.new) * p)
+    for k, count, chance in thin.opening:
+        wins += gen.binomial(count, chance * np.prod(rates[k:], axis=0))
+    return wins
+
+
 def draw_source_wins(
     source: Source,
     rng: np.random.Generator | int,
     trials: int,
     max_cells: int = TABLE_CELLS,
     *,
+    weeks: int = DEFAULT_WEEKS,
     drive: Drive | None = None,
 ) -> np.ndarray:
-    """Wins of one source in each trial (int64 array of length `trials`)."""
+    """Wins of one source in each trial (int64 array of length `trials`); with time, the wins
+    of a quarter of `weeks` weeks; `drive`: what the team changes in the source."""
     gen = np.random.default_rng(rng)
-    pmf = source_pmf(source, max_cells, drive=drive)
+    pmf = source_pmf(source, max_cells, weeks=weeks, drive=drive)
     if pmf is None:
+        if source.timed:
+            return _draw_direct_timed(source, gen, trials, weeks, drive)
         return _draw_direct(source, gen, trials, drive)
     return _inverse_cdf(pmf, gen.random(trials))
 
@@ -388,6 +556,7 @@ class SimulationResult:
     outcomes: np.ndarray = field(repr=False)
     owner_outcomes: dict[Owner, np.ndarray] = field(repr=False)
     pmf: np.ndarray | None = field(default=None, repr=False)  # exact law of the total (see exact)
+    time: timing.TimeSummary | None = field(default=None, repr=False)
 
     @property
     def p_hit(self) -> float:
@@ -428,6 +597,7 @@ class SimulationResult:
             "p_hit_se": self.p_hit_se,
             "owners": {o: {"share": self.shares[o], **self.owners[o].to_dict()} for o in OWNERS},
             "sources": [s.to_dict() for s in self.sources],
+            **({"time": self.time.to_dict()} if self.time is not None else {}),
         }
 
 
@@ -449,9 +619,10 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
     """Draw the scenario's quarter `trials` times; same scenario and seed give the same result."""
     trials, seed = check_trials(trials), check_seed(seed)
     streams = np.random.default_rng(seed).spawn(2 + len(scenario.sources))
+    weeks = scenario.quarter_weeks
     driven = drives(scenario)
     wins = [
-        draw_source_wins(source, streams[2 + i], trials, drive=driven.get(source.name))
+        draw_source_wins(source, streams[2 + i], trials, weeks=weeks, drive=driven.get(source.name))
         for i, source in enumerate(scenario.sources)
     ]
     owner_wins = {
@@ -492,6 +663,7 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
         sources=sources,
         outcomes=total,
         owner_outcomes=owner_out,
+        time=timing.time_summary(scenario),
     )
 
 
@@ -505,7 +677,10 @@ def exact(scenario: Scenario) -> SimulationResult | None:
     if scenario.metric != "customers":
         return None
     driven = drives(scenario)
-    pmfs = [source_pmf(s, drive=driven.get(s.name)) for s in scenario.sources]
+    pmfs = [
+        source_pmf(s, weeks=scenario.quarter_weeks, drive=driven.get(s.name))
+        for s in scenario.sources
+    ]
     if any(p is None for p in pmfs):
         return None
     owner_pmf = {o: np.ones(1) for o in OWNERS}
@@ -537,4 +712,5 @@ def exact(scenario: Scenario) -> SimulationResult | None:
         outcomes=empty,
         owner_outcomes={o: empty for o in OWNERS},
         pmf=total,
+        time=timing.time_summary(scenario),
     )

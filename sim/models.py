@@ -8,8 +8,10 @@ field path as the user wrote it (`sources[1].rates[2].mean`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,9 +28,14 @@ MAX_EVIDENCE = 1_000_000
 MAX_SOURCES = 20
 MAX_STAGES = 10
 MAX_FILE_BYTES = 1_000_000
+DEFAULT_WEEKS = 13  # a quarter's weeks when the scenario does not say
+MAX_WEEKS = 53
+MAX_DAYS = 3650  # longest lag or age, in days (ten years)
+MAX_OPENING = 200  # opening-pipeline rows per source
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
 
 
 class ScenarioError(ValueError):
@@ -123,6 +130,186 @@ class Rate(_Frozen):
         return (float(lo), float(hi))
 
 
+# ---- Time (optional keys; a scenario without them has no clock: docs/scenario.md) -------------
+
+
+class Arrivals(_Frozen):
+    """How a source's first-stage volume spreads over the weeks of the quarter."""
+
+    shape: Literal["flat", "ramp", "weekly"] = Field(
+        description="flat: the same every week; ramp: a straight line from the first week to "
+        "the last; weekly: one relative number per week"
+    )
+    ratio: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        default=None,
+        description="ramp only: the last week's volume divided by the first week's "
+        "(2 doubles over the quarter, 0.5 halves)",
+    )
+    weekly: (
+        Annotated[list[Annotated[float, Field(ge=0, le=MAX_VOLUME)]], Field(max_length=MAX_WEEKS)]
+        | None
+    ) = Field(
+        default=None,
+        description="weekly only: relative volume of each week of the quarter, one number "
+        "per week (any scale; 10, 10, 20 means the third week brings half)",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Arrivals:
+        if self.shape == "ramp" and self.ratio is None:
+            raise ValueError("ratio: required when shape is ramp")
+        if self.shape != "ramp" and self.ratio is not None:
+            raise ValueError(f"ratio: only used when shape is ramp (shape is {self.shape})")
+        if self.shape == "weekly" and self.weekly is None:
+            raise ValueError("weekly: required when shape is weekly")
+        if self.shape != "weekly" and self.weekly is not None:
+            raise ValueError(f"weekly: only used when shape is weekly (shape is {self.shape})")
+        if self.weekly is not None and not sum(self.weekly) > 0:
+            raise ValueError("weekly: at least one week must have some volume")
+        return self
+
+    def weights(self, weeks: int) -> tuple[float, ...]:
+        """Share of the quarter's volume arriving in each week (adds up to 1)."""
+        if self.shape == "weekly":
+            assert self.weekly is not None  # checked above; the length by the scenario
+            raw = list(self.weekly)
+        elif self.shape == "ramp" and weeks > 1:
+            ratio = self.ratio or 1.0
+            raw = [1 + (ratio - 1) * w / (weeks - 1) for w in range(weeks)]
+        else:
+            raw = [1.0] * weeks
+        total = math.fsum(raw)
+        return tuple(r / total for r in raw)
+
+
+class Lag(_Frozen):
+    """Days a lead takes to move from one stage to the next, counting only leads that move."""
+
+    dist: Literal["fixed", "gamma", "lognormal", "empirical"] = Field(
+        description="fixed: always `days`; gamma or lognormal: by `median` and `cv`; "
+        "empirical: a `table` of days and the share moved by then"
+    )
+    days: Days | None = Field(default=None, description="fixed only: the lag in days")
+    median: Annotated[float, Field(gt=0, le=MAX_DAYS)] | None = Field(
+        default=None, description="gamma or lognormal: half of the leads move within this many days"
+    )
+    cv: Annotated[float, Field(gt=0, le=5)] | None = Field(
+        default=None,
+        description="gamma or lognormal: spread, standard deviation divided by the mean",
+    )
+    table: (
+        Annotated[
+            list[tuple[Days, Annotated[float, Field(gt=0, le=1)]]],
+            Field(min_length=1, max_length=200),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="empirical only: rows [days, share of the leads that move which have moved "
+        "by then], days increasing, the last share 1; linear between rows (from 0 at day 0)",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Lag:
+        wanted = {
+            "fixed": {"days"},
+            "gamma": {"median", "cv"},
+            "lognormal": {"median", "cv"},
+            "empirical": {"table"},
+        }[self.dist]
+        for key in ("days", "median", "cv", "table"):
+            given = getattr(self, key) is not None
+            if key in wanted and not given:
+                raise ValueError(f"{key}: required when dist is {self.dist}")
+            if key not in wanted and given:
+                raise ValueError(f"{key}: not used when dist is {self.dist}")
+        if self.table is not None:
+            days = [d for d, _ in self.table]
+            shares = [s for _, s in self.table]
+            if any(b <= a for a, b in itertools.pairwise(days)):
+                raise ValueError("table: days must increase from row to row")
+            if any(b < a for a, b in itertools.pairwise(shares)):
+                raise ValueError("table: the share moved cannot go down from row to row")
+            if abs(shares[-1] - 1) > 1e-9:
+                raise ValueError(f"table: the last row's share must be 1 (got {shares[-1]:g})")
+        return self
+
+    def dist_law(self) -> Any:
+        """The frozen scipy law of a gamma or lognormal lag (None for the others)."""
+        if self.dist in ("gamma", "lognormal"):
+            assert self.median is not None
+            assert self.cv is not None
+            return median_cv_law(self.dist, self.median, self.cv)
+        return None
+
+    def cdf(self, x: Any) -> Any:
+        """P(lag <= x days), elementwise."""
+        import numpy as np  # here, not at the top: loading a scenario stays fast
+
+        x = np.asarray(x, dtype=float)
+        if self.dist == "fixed":
+            return (x >= (self.days or 0.0)).astype(float)
+        if self.dist == "empirical":
+            assert self.table is not None
+            xs = [d for d, _ in self.table]
+            ys = [s for _, s in self.table]
+            if xs[0] > 0:
+                xs, ys = [0.0, *xs], [0.0, *ys]
+            return np.where(x < 0, 0.0, np.interp(x, xs, ys))
+        return self.dist_law().cdf(x)
+
+    def sf(self, x: Any) -> Any:
+        """P(lag > x days), elementwise (accurate far in the tail for gamma and lognormal)."""
+        law = self.dist_law()
+        if law is None:
+            return 1.0 - self.cdf(x)
+        import numpy as np
+
+        return law.sf(np.asarray(x, dtype=float))
+
+    @property
+    def typical_days(self) -> float:
+        """The median lag in days (for sentences and charts)."""
+        if self.dist == "fixed":
+            return float(self.days or 0.0)
+        if self.dist == "empirical":
+            assert self.table is not None
+            xs = [0.0] + [d for d, _ in self.table]
+            ys = [0.0] + [s for _, s in self.table]
+            import numpy as np
+
+            return float(np.interp(0.5, ys, xs))
+        return float(self.median or 0.0)
+
+    def describe(self) -> str:
+        """'about 14 days (gamma, CV 0.8)' for tables and sentences."""
+        if self.dist == "fixed":
+            return f"{self.typical_days:g} days"
+        if self.dist == "empirical":
+            return f"median {self.typical_days:.0f} days (table of {len(self.table or [])} rows)"
+        return f"median {self.typical_days:g} days ({self.dist}, CV {self.cv:g})"
+
+
+@lru_cache(maxsize=256)
+def median_cv_law(dist: str, median: float, cv: float) -> Any:
+    """The frozen scipy gamma or log-normal law with this median and coefficient of variation
+    (cached: freezing a scipy law costs a millisecond or two)."""
+    from scipy import special, stats  # here, not at the top: loading a scenario stays fast
+
+    if dist == "gamma":
+        shape = 1 / cv**2
+        return stats.gamma(shape, scale=median / float(special.gammaincinv(shape, 0.5)))
+    return stats.lognorm(math.sqrt(math.log1p(cv**2)), scale=median)
+
+
+class OpeningLeads(_Frozen):
+    """Leads already sitting in a stage on the quarter's first day, and how long they have."""
+
+    stage: Annotated[str, Field(min_length=1, max_length=40)]
+    count: Annotated[int, Field(ge=0, le=MAX_VOLUME)] = Field(description="How many leads")
+    age: Days = Field(description="Days since these leads reached the stage, on day one")
+
+
 class DealSize(_Frozen):
     """Size of one won deal: Gamma with this mean and coefficient of variation."""
 
@@ -141,6 +328,19 @@ class Source(_Frozen):
     ]
     volume: Volume
     rates: list[Rate]
+    arrivals: Arrivals | None = Field(
+        default=None,
+        description="Optional: how the first-stage volume spreads over the weeks (default flat)",
+    )
+    lags: list[Lag] | None = Field(
+        default=None,
+        description="Optional: the time each step takes, one per step like `rates` (default: "
+        "no time at all)",
+    )
+    opening: Annotated[list[OpeningLeads], Field(max_length=MAX_OPENING)] | None = Field(
+        default=None,
+        description="Optional: the opening pipeline, leads already in a stage on day one",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Source:
@@ -151,7 +351,28 @@ class Source(_Frozen):
                 f"rates: {len(self.stages)} stages need {len(self.stages) - 1} rates "
                 f"(one per step), got {len(self.rates)}"
             )
+        if self.lags is not None and len(self.lags) != len(self.rates):
+            raise ValueError(
+                f"lags: {len(self.stages)} stages need {len(self.rates)} lags "
+                f"(one per step, like rates), got {len(self.lags)}"
+            )
+        for k, row in enumerate(self.opening or []):
+            if row.stage not in self.stages:
+                raise ValueError(
+                    f"opening[{k}].stage: {row.stage!r} is not one of the stages "
+                    f"({', '.join(self.stages)})"
+                )
+            if row.stage == self.stages[-1]:
+                raise ValueError(
+                    f"opening[{k}].stage: leads already at {row.stage} are last quarter's; "
+                    "the opening pipeline holds leads still on their way"
+                )
         return self
+
+    @property
+    def timed(self) -> bool:
+        """Whether time changes this source's wins: it has lags or an opening pipeline."""
+        return self.lags is not None or bool(self.opening)
 
     @property
     def win_probability(self) -> float:
@@ -183,6 +404,11 @@ class Scenario(_Frozen):
     sla: SLA | None = Field(
         default=None, description="Optional: the SLA's terms (MQL and SQL definitions, follow-up)"
     )
+    weeks: Annotated[int, Field(ge=1, le=MAX_WEEKS)] | None = Field(
+        default=None,
+        description=f"Optional: the quarter's weeks (default {DEFAULT_WEEKS}); a lead counts "
+        "for the quarter only if it reaches the last stage by the last day",
+    )
     team: Team | None = Field(
         default=None,
         description="Optional: the SDRs and AEs behind the plan (capacity, hires, attrition)",
@@ -198,6 +424,13 @@ class Scenario(_Frozen):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ValueError(f"sources[{i}].name: duplicate source name {name!r}")
+        for i, source in enumerate(self.sources):
+            weekly = source.arrivals.weekly if source.arrivals else None
+            if weekly is not None and len(weekly) != self.quarter_weeks:
+                raise ValueError(
+                    f"sources[{i}].arrivals.weekly: {len(weekly)} numbers for a quarter of "
+                    f"{self.quarter_weeks} weeks (one per week)"
+                )
         if self.team is not None and self.team.source is not None:
             sales = [s.name for s in self.sources if s.owner == "sales"]
             if self.team.source not in sales:
@@ -207,6 +440,18 @@ class Scenario(_Frozen):
                     f"{listed})"
                 )
         return self
+
+    @property
+    def quarter_weeks(self) -> int:
+        """The quarter's weeks: `weeks`, or 13 when the file does not say."""
+        return self.weeks or DEFAULT_WEEKS
+
+    @property
+    def timed(self) -> bool:
+        """Whether the scenario says anything about time (weeks, arrivals, lags, opening)."""
+        return self.weeks is not None or any(
+            s.timed or s.arrivals is not None for s in self.sources
+        )
 
     def share(self, owner: Owner) -> float:
         return self.marketing_share if owner == "marketing" else 1 - self.marketing_share

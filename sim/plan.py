@@ -6,6 +6,9 @@ owner's share of the target in expectation, and with a chosen probability. Proba
 from the exact law of the owner's outcome (engine.source_pmf), so the answer has no Monte
 Carlo noise; sources too large to tabulate fall back to a fixed-seed simulation.
 
+With time (sim.timing), only the wins that land by the quarter's last day count: a lead that
+arrives late is worth less, and the opening pipeline delivers its part whatever the volume.
+
 With a team (sim/team.py) the chances use what the SDRs book and AE overload; the volume
 back-solve keeps AE overload and asks what volume is needed whoever books it; and sales' answer
 is also given in people: the SDRs to add on the quarter's first day, or the weeks earlier the
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from . import timing
 from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, expected_counts, source_pmf
 from .models import MAX_VOLUME, OWNERS, Owner, Scenario, ScenarioError, Source
 from .roster import Member
@@ -74,7 +78,8 @@ def owner_hit_probability(
         return 1.0
     law = np.ones(1)
     for source in sources:
-        pmf = source_pmf(source, drive=(drives or {}).get(source.name))
+        drive = (drives or {}).get(source.name)
+        pmf = source_pmf(source, weeks=scenario.quarter_weeks, drive=drive)
         if pmf is None:
             return _simulated_hit_probability(scenario, sources, target, drives)
         law = np.convolve(law, pmf)
@@ -97,8 +102,9 @@ def _simulated_hit_probability(
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
     wins = np.zeros(FALLBACK_TRIALS, dtype=np.int64)
     for source, gen in zip(sources, streams[1:], strict=True):
+        drive = (drives or {}).get(source.name)
         wins += draw_source_wins(
-            source, gen, FALLBACK_TRIALS, drive=(drives or {}).get(source.name)
+            source, gen, FALLBACK_TRIALS, weeks=scenario.quarter_weeks, drive=drive
         )
     if scenario.deal_size is None or scenario.metric == "customers":
         return float(np.mean(wins >= target - HIT_TOLERANCE))
@@ -249,10 +255,20 @@ def _per_win_value(scenario: Scenario) -> float:
 
 
 def _expected_outcome(scenario: Scenario, sources: list[Source], drives: Drives | None) -> float:
-    """Expected outcome of these sources (exact laws where the team changes a source)."""
-    return _per_win_value(scenario) * sum(
-        expected_counts(s, (drives or {}).get(s.name))[-1] for s in sources
-    )
+    """Expected outcome of these sources; where the team changes a source, from its exact law
+    (AE overload is not linear in volume)."""
+    weeks = scenario.quarter_weeks
+    total = 0.0
+    for s in sources:
+        drive = (drives or {}).get(s.name)
+        pmf = source_pmf(s, weeks=weeks, drive=drive) if drive is not None else None
+        if drive is None:
+            total += timing.expected_wins(s, weeks)
+        elif pmf is not None:
+            total += float(np.arange(len(pmf)) @ pmf)
+        else:  # too large to tabulate: the expected funnel
+            total += expected_counts(s, drive)[-1]
+    return _per_win_value(scenario) * total
 
 
 def _smallest(ok: Callable[[int], bool], start: int, limit: int, low: int = 0) -> int | None:
@@ -278,23 +294,42 @@ def volume_for_expectation(
         return 0
     if not sources:
         return None
-    per_unit = _per_win_value(scenario) * sum(
-        w * s.win_probability for s, w in zip(sources, _weights(sources), strict=True)
+    if not any(s.timed for s in sources):
+        per_unit = _per_win_value(scenario) * sum(
+            w * s.win_probability for s, w in zip(sources, _weights(sources), strict=True)
+        )
+        if per_unit <= 0:
+            return None
+        needed = math.ceil(target / per_unit - 1e-9)
+        return _with_overload(scenario, sources, target, needed, drives)
+    yields = [timing.volume_yield(s, scenario.quarter_weeks) for s in sources]
+    value = _per_win_value(scenario)
+    in_hand = value * sum(opening for _, opening in yields)  # the opening pipeline's part
+    if in_hand >= target - HIT_TOLERANCE:
+        return 0
+    per_unit = value * sum(
+        w * per_lead for (per_lead, _), w in zip(yields, _weights(sources), strict=True)
     )
     if per_unit <= 0:
         return None
-    needed = math.ceil(target / per_unit - 1e-9)
+    needed = math.ceil((target - in_hand) / per_unit - 1e-9)
+    return _with_overload(scenario, sources, target, needed, drives)
+
+
+def _with_overload(
+    scenario: Scenario, sources: list[Source], target: float, needed: int, drives: Drives | None
+) -> int | None:
+    """The volume whose expected outcome reaches `target`: `needed` when it is linear in the
+    volume; with AE overload (a drive on these sources), more: overload only lowers it."""
     limit = MAX_VOLUME * len(sources)
-    if any(s.name in (drives or {}) for s in sources):  # AE overload: not linear in volume
-        return _smallest(  # overload only lowers the outcome: below `needed` none reaches it
-            lambda v: (
-                _expected_outcome(scenario, scale_sources(sources, v), drives) >= target - 1e-9
-            ),
-            needed,
-            limit,
-            low=needed - 1,
-        )
-    return needed if needed <= limit else None
+    if not any(s.name in (drives or {}) for s in sources):
+        return needed if needed <= limit else None
+    return _smallest(
+        lambda v: _expected_outcome(scenario, scale_sources(sources, v), drives) >= target - 1e-9,
+        needed,
+        limit,
+        low=needed - 1,
+    )
 
 
 def volume_for_confidence(
@@ -306,15 +341,28 @@ def volume_for_confidence(
     target = scenario.owner_target(owner)
     if target <= HIT_TOLERANCE:
         return 0
-    if not sources or all(s.win_probability == 0 for s in sources):
+    if not sources:
         return None
 
     def ok(total: int) -> bool:
         p = owner_hit_probability(scenario, scale_sources(sources, total), target, drives)
         return p >= confidence - 1e-12  # a tie within rounding counts as reached
 
-    start = volume_for_expectation(scenario, owner, drives) or 1
-    return _smallest(ok, start, MAX_VOLUME * len(sources))
+    if any(s.timed for s in sources) and ok(0):
+        return 0  # the opening pipeline alone is enough
+    if all(s.win_probability == 0 for s in sources):
+        return None
+    limit = MAX_VOLUME * len(sources)
+    high = max(1, volume_for_expectation(scenario, owner, drives) or 1)
+    while not ok(high):
+        if high >= limit:
+            return None
+        high = min(high * 2, limit)
+    low = 0  # invariant: not ok(low) (target > 0 needs at least one lead), ok(high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if ok(mid) else (mid, high)
+    return high
 
 
 def _sales_chance(scenario: Scenario) -> float:

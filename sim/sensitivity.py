@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special, stats
 
+from . import timing
 from .calibrate import plural
 from .engine import (
     BOOKINGS_STREAM,
@@ -327,9 +328,10 @@ class Resimulator:
     def _source_wins(self, i: int, source: Source, key: str) -> np.ndarray:
         wins = self._wins.get((i, key))
         if wins is None:
-            pmf = source_pmf(source)
+            weeks = self.scenario.quarter_weeks
+            pmf = source_pmf(source, weeks=weeks)
             if pmf is None:  # too large to tabulate: the engine's direct draw, same stream
-                wins = draw_source_wins(source, self._streams()[2 + i], self.trials)
+                wins = draw_source_wins(source, self._streams()[2 + i], self.trials, weeks=weeks)
             else:
                 wins = self._u[i].inverse_cdf(pmf)
             if len(self._wins) >= 64:
@@ -749,9 +751,11 @@ def _volume_plan(
     mine = scenario.owner_sources(owner)
     others = [s for s in scenario.sources if s.owner != owner]
     current = sum(s.volume.mean for s in mine)
+    weeks = scenario.quarter_weeks
+    yields = [timing.volume_yield(s, weeks) for s in mine]
     per_unit = _value_per_win(scenario) * sum(
-        s.win_probability * s.volume.mean / current if current else s.win_probability / len(mine)
-        for s in mine
+        per_lead * s.volume.mean / current if current else per_lead / len(mine)
+        for s, (per_lead, _) in zip(mine, yields, strict=True)
     )
     limit = MAX_VOLUME * len(mine)
     if goal == "share":
@@ -768,7 +772,10 @@ def _volume_plan(
         def prob(v: float) -> float:
             return owner_hit_probability(scenario, scale_sources(mine, v) + others, target)
 
-        rest = _value_per_win(scenario) * sum(s.expected_counts()[-1] for s in others)
+        rest = _value_per_win(scenario) * (
+            sum(timing.expected_wins(s, weeks) for s in others)
+            + sum(opening for _, opening in yields)
+        )
         point = max(0, math.ceil((target - rest) / per_unit - 1e-9)) if per_unit > 0 else None
         point = point if point is None or point <= limit else None
         needed = (
@@ -808,11 +815,22 @@ def _rate_plan(
         moved = move(scenario, lever, r)
         return owner_hit_probability(scenario, [moved.sources[k] for k in keep], target)
 
-    # The expected outcome is linear in one rate: A + B * r.
+    # The expected outcome is linear in one rate: A + B * r (time thins B's leads by a known
+    # chance each, so it stays linear).
     value = _value_per_win(scenario)
-    a = value * sum(scenario.sources[k].expected_counts()[-1] for k in keep if k != i)
-    others = math.prod(r.mean for k, r in enumerate(source.rates) if k != j)
-    b = value * source.volume.mean * others
+    weeks = scenario.quarter_weeks
+    a = value * sum(timing.expected_wins(scenario.sources[k], weeks) for k in keep if k != i)
+    if source.timed:  # the opening pipeline past this step does not depend on it
+        r0, r1 = (1e-6, 1 - 1e-6) if rate.uncertain else (0.0, 1.0)
+        e0, e1 = (
+            timing.expected_wins(move(scenario, lever, r).sources[i], weeks) for r in (r0, r1)
+        )
+        slope = (e1 - e0) / (r1 - r0)
+        a += value * (e0 - slope * r0)
+        b = value * slope
+    else:
+        others = math.prod(r.mean for k, r in enumerate(source.rates) if k != j)
+        b = value * source.volume.mean * others
     point = (target - a) / b if b > 0 else None
     point = None if point is None or point > 1 else max(point, 0.0)
     lo, hi = (1e-6, 1 - 1e-6) if rate.uncertain else (0.0, 1.0)

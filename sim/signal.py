@@ -480,10 +480,15 @@ def rate_trend(
 def fit_trend(
     fit: RateFit, *, level: float = 0.8, alpha: float = DEFAULT_ALPHA, fdr: float = DEFAULT_FDR
 ) -> RateTrend:
-    """The trend of one calibrated rate, on its own (no adjustment for other rates)."""
+    """The trend of one calibrated rate, on its own (no adjustment for other rates). Young
+    cohorts count by the time they have had when the calibration fitted the step's lag
+    (RateFit.effective, sim.lags)."""
+    leads = fit.leads
+    if fit.effective is not None:
+        leads = tuple(max(round(e), k) for e, k in zip(fit.effective, fit.converted, strict=True))
     return rate_trend(
         fit.quarters,
-        fit.leads,
+        leads,
         fit.converted,
         source=fit.source,
         step=fit.label,

@@ -1,13 +1,14 @@
 """Scenario store: every save appends a version; nothing is overwritten or lost.
 
 SQLAlchemy Core over any URL; SQLite by default (WAL mode, one file, no setup). The schema is
-versioned: `MIGRATIONS` run in order, in one locked transaction, recorded in `pact_meta`.
+versioned with Alembic (sim/migrations): opening a store upgrades it in one locked transaction.
 Concurrent editors use optimistic concurrency: a save names the version it was based on and is
 refused with `StaleVersionError` when someone else saved in between.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tomllib
@@ -16,68 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from .merge import FieldChange, apply_changes, changes_between, get, touches
 from .models import Scenario, ScenarioError, content_hash, parse_scenario, scenario_from_json
 from .review import Actuals, check_actuals
 
-MIGRATIONS: list[list[str]] = [
-    [  # 1: scenarios and their append-only versions
-        """CREATE TABLE pact_scenarios (
-            id VARCHAR(32) PRIMARY KEY,
-            name VARCHAR(200) NOT NULL,
-            quarter VARCHAR(16) NOT NULL,
-            created_at VARCHAR(40) NOT NULL,
-            deleted_at VARCHAR(40),
-            head INTEGER NOT NULL)""",
-        """CREATE TABLE pact_versions (
-            scenario_id VARCHAR(32) NOT NULL REFERENCES pact_scenarios(id),
-            number INTEGER NOT NULL,
-            author VARCHAR(200) NOT NULL,
-            created_at VARCHAR(40) NOT NULL,
-            content_hash VARCHAR(64) NOT NULL,
-            body TEXT NOT NULL,
-            PRIMARY KEY (scenario_id, number))""",
-    ],
-    [  # 2: agreements (the locked, agreed plan of a quarter)
-        """CREATE TABLE pact_agreements (
-            id VARCHAR(32) PRIMARY KEY,
-            quarter VARCHAR(16) NOT NULL,
-            scenario_id VARCHAR(32) NOT NULL REFERENCES pact_scenarios(id),
-            version INTEGER NOT NULL,
-            agreed_by VARCHAR(400) NOT NULL,
-            agreed_at VARCHAR(40) NOT NULL,
-            content_hash VARCHAR(64) NOT NULL,
-            superseded_at VARCHAR(40))""",
-    ],
-    [  # 3: actuals kept with the plan version they were reviewed against (append-only)
-        """CREATE TABLE pact_actuals (
-            id VARCHAR(32) PRIMARY KEY,
-            scenario_id VARCHAR(32) NOT NULL REFERENCES pact_scenarios(id),
-            version INTEGER NOT NULL,
-            quarter VARCHAR(16) NOT NULL,
-            week INTEGER NOT NULL,
-            weeks INTEGER NOT NULL,
-            author VARCHAR(200) NOT NULL,
-            created_at VARCHAR(40) NOT NULL,
-            body TEXT NOT NULL)""",
-        "CREATE INDEX pact_actuals_quarter ON pact_actuals (quarter, created_at)",
-    ],
-    [  # 4: the live room: what each version changed (field by field), who is in the room
-        "ALTER TABLE pact_versions ADD COLUMN changes TEXT",
-        """CREATE TABLE pact_presence (
-            scenario_id VARCHAR(32) NOT NULL,
-            session_id VARCHAR(64) NOT NULL,
-            name VARCHAR(200) NOT NULL,
-            mode VARCHAR(16) NOT NULL,
-            seen_at VARCHAR(40) NOT NULL,
-            PRIMARY KEY (scenario_id, session_id))""",
-    ],
-]
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")  # the Alembic environment
 
 
 class StoreError(ValueError):
@@ -180,6 +132,33 @@ class KeptActuals:
 
 
 _MIGRATION_LOCK = 7_402_211  # PostgreSQL advisory lock taken while the schema is upgraded
+
+
+def take_migration_lock(c: Connection) -> None:
+    """Start the schema upgrade's transaction under a lock held until it ends, so that several
+    servers starting on one database upgrade it once (the others then find it up to date)."""
+    if c.dialect.name == "sqlite":
+        # pysqlite would run each CREATE outside any transaction; take the write lock first so
+        # the whole upgrade commits or rolls back as one, and two processes opening a new store
+        # wait for each other.
+        c.exec_driver_sql("BEGIN IMMEDIATE")
+    elif c.dialect.name == "postgresql":
+        c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+
+
+@functools.cache
+def _script(location: str) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory  # imported when a store is opened, not before
+
+    return ScriptDirectory(location)
+
+
+def latest_schema() -> int:
+    """The schema number this app upgrades stores to (its newest Alembic revision)."""
+    head = _script(str(MIGRATIONS_DIR)).get_current_head()
+    return int(head) if head else 0
+
+
 NOTIFY_CHANNEL = "pact_room"  # PostgreSQL: every new version is announced as "<id>:<number>"
 PRESENCE_SECONDS = 30  # a session counts as in the room this long after it last said so
 _APPLY_TRIES = 50
@@ -277,36 +256,33 @@ class Store:
 
     # ---- schema ----------------------------------------------------------------------------
     def _migrate(self) -> None:
-        """Bring the schema up to date in one transaction, one process at a time."""
+        """Bring the schema up to date (Alembic, sim/migrations) in one transaction, one process
+        at a time; a store newer than this app is refused untouched."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as c:
-            if self.engine.dialect.name == "sqlite":
-                # pysqlite would run each CREATE outside any transaction; take the write lock
-                # first so the whole upgrade commits or rolls back as one, and two processes
-                # opening a new store wait for each other.
-                c.exec_driver_sql("BEGIN IMMEDIATE")
-            elif self.engine.dialect.name == "postgresql":
-                c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            c.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS pact_meta (key VARCHAR(40) PRIMARY KEY, "
-                    "value VARCHAR(200) NOT NULL)"
-                )
-            )
-            row = c.execute(text("SELECT value FROM pact_meta WHERE key='schema'")).first()
-            done = int(row[0]) if row else 0
-            if done > len(MIGRATIONS):
+            take_migration_lock(c)
+            script = _script(str(MIGRATIONS_DIR))
+            head = script.get_current_head()
+            current = MigrationContext.configure(c).get_current_revision()
+            legacy = 0
+            if inspect(c).has_table("pact_meta"):
+                value = c.execute(text("SELECT value FROM pact_meta WHERE key='schema'")).scalar()
+                legacy = int(value) if value else 0
+            latest = latest_schema()
+            known = {r.revision for r in script.walk_revisions()}
+            if legacy > latest or (current is not None and current not in known):
                 raise StoreError(
-                    f"database: schema {done} is newer than this app knows "
-                    f"({len(MIGRATIONS)}); upgrade Pipeline Pact"
+                    f"database: schema {current or legacy} is newer than this app knows "
+                    f"({latest}); upgrade Pipeline Pact"
                 )
-            for number in range(done + 1, len(MIGRATIONS) + 1):
-                for statement in MIGRATIONS[number - 1]:
-                    c.execute(text(statement))
-                c.execute(text("DELETE FROM pact_meta WHERE key='schema'"))
-                c.execute(
-                    text("INSERT INTO pact_meta (key, value) VALUES ('schema', :v)"),
-                    {"v": str(number)},
-                )
+            if current != head:
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS_DIR))
+                config.attributes["connection"] = c
+                command.upgrade(config, "head")
             c.commit()
 
     def schema_version(self) -> int:

@@ -17,9 +17,10 @@ what it can do (docs/team.md has the derivation):
   engine's `overload_step`).
 - Follow-up: the touches the SLA's terms owe for the committed MQLs against what the SDRs can
   make, for the quarter as one period (the MQLs are spread evenly over its weeks).
-Time runs from the quarter's first day to its last (Q1 2027: 90 days), shown as 13 weeks (the
-last takes the days left). Without weekly volumes in the scenario the quarter is one period;
-the weekly series here (`by_week`) are what a weekly engine would take.
+Time follows the scenario (sim.timing): the quarter is `weeks` weeks (13 unless it says) from
+its first day. A lead the SDRs book late in the quarter has less time to close when the source
+has lags. Follow-up is checked week by week when marketing's MQLs have a weekly profile, else
+for the quarter as one period.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ from .roster import Attrition, Member, Team
 if TYPE_CHECKING:
     from .models import Scenario, Source
 
-QUARTER_WEEKS = 13
+QUARTER_WEEKS = 13  # a quarter's weeks when the scenario does not say (models.DEFAULT_WEEKS)
 WEEKS_PER_YEAR = 52
 BUSINESS_HOURS_PER_WEEK = 40  # Monday to Friday, 8 hours (as sim.compliance counts them)
 ATTRITION_NODES = 8  # equal-probability strata of an uncertain attrition share
 MIX_NODES = 256  # most Poisson means in a volume law (more are merged on a grid)
 LAW_GRID = 2048  # grid points for the law of the SDRs' ramp-weighted work
 SUBSTEPS = 56  # quadrature points per week for expected headcount (8 per day)
+MIN_RAMP = 1e-6  # weeks: a shorter ramp is no ramp (and would overflow x^2 / 2R)
 TAIL = 1e-13
 MAX_EXTRA_SDRS = 1000
 MAX_WEEKS_EARLIER = 52
@@ -76,24 +78,10 @@ def quarter_start(quarter: str) -> date:
     return date(year, 3 * (q - 1) + 1, 1)
 
 
-def quarter_span(quarter: str) -> float:
-    """The quarter's length in weeks, first day to last (Q1 2027: 90 days, 12.86 weeks)."""
+def week_starts(quarter: str, weeks: int = QUARTER_WEEKS) -> list[date]:
+    """The first day of each week of the quarter (it runs `weeks` weeks from its first day)."""
     first = quarter_start(quarter)
-    year, month = (first.year + 1, 1) if first.month == 10 else (first.year, first.month + 3)
-    return (date(year, month, 1) - first).days / 7
-
-
-def week_lengths(quarter: str) -> np.ndarray:
-    """Length in weeks of each of the quarter's QUARTER_WEEKS weeks; the last takes the days
-    that remain (6, 7 or 8 days)."""
-    lengths = np.ones(QUARTER_WEEKS)
-    lengths[-1] = quarter_span(quarter) - (QUARTER_WEEKS - 1)
-    return lengths
-
-
-def week_starts(quarter: str) -> list[date]:
-    first = quarter_start(quarter)
-    return [first + timedelta(weeks=w) for w in range(QUARTER_WEEKS)]
+    return [first + timedelta(weeks=w) for w in range(weeks)]
 
 
 def start_week(member: Member, quarter: str) -> float:
@@ -104,7 +92,7 @@ def start_week(member: Member, quarter: str) -> float:
 def ramp_integral(x: Any, ramp: float) -> Any:
     """G(x) = integral of the ramp r(u) = min(u / R, 1) from 0 to x (0 for x <= 0)."""
     x = np.maximum(np.asarray(x, dtype=float), 0.0)
-    if ramp <= 0:
+    if ramp <= MIN_RAMP:
         return x
     return np.where(x <= ramp, x * x / (2 * ramp), x - ramp / 2)
 
@@ -115,26 +103,26 @@ def _presence(member: Member, s: float, h: float, t: np.ndarray) -> tuple[np.nda
     on = (t >= s).astype(float) * np.exp(-h * np.maximum(t - t0, 0.0))
     ramp = member.ramp_weeks
     x = t - s
-    r = np.ones_like(t) if ramp <= 0 else np.clip(x / ramp, 0.0, 1.0)
+    r = np.ones_like(t) if ramp <= MIN_RAMP else np.clip(x / ramp, 0.0, 1.0)
     return on, on * r
 
 
 def by_week(
-    members: list[Member], quarter: str, attrition: Attrition | None
+    members: list[Member],
+    quarter: str,
+    attrition: Attrition | None,
+    weeks: int = QUARTER_WEEKS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected people on the team, and ramp-weighted people, in each week of the quarter
-    (averaged over the week; times `week_lengths` gives person-weeks)."""
+    """Expected people on the team, and ramp-weighted people (person-weeks), in each week of
+    the quarter, averaged over the week."""
     h = float(hazard(attrition.mean)) if attrition is not None else 0.0
-    steps = round(quarter_span(quarter) * SUBSTEPS)  # SUBSTEPS is a multiple of 7: whole days
-    t = (np.arange(steps) + 0.5) / SUBSTEPS
-    week = np.minimum(np.floor(t).astype(np.int64), QUARTER_WEEKS - 1)
-    count = np.bincount(week, minlength=QUARTER_WEEKS)
-    people = np.zeros(QUARTER_WEEKS)
-    ramped = np.zeros(QUARTER_WEEKS)
+    t = (np.arange(weeks * SUBSTEPS) + 0.5) / SUBSTEPS
+    people = np.zeros(weeks)
+    ramped = np.zeros(weeks)
     for m in members:
         on, weighted = _presence(m, start_week(m, quarter), h, t)
-        people += m.people * np.bincount(week, on, minlength=QUARTER_WEEKS) / count
-        ramped += m.people * np.bincount(week, weighted, minlength=QUARTER_WEEKS) / count
+        people += m.people * on.reshape(weeks, SUBSTEPS).mean(axis=1)
+        ramped += m.people * weighted.reshape(weeks, SUBSTEPS).mean(axis=1)
     return people, ramped
 
 
@@ -179,11 +167,11 @@ def _bin(values: np.ndarray, probs: np.ndarray, step: float, size: int) -> np.nd
 
 
 def _work_laws(
-    members: list[Member], quarter: str, hs: np.ndarray
+    members: list[Member], quarter: str, hs: np.ndarray, weeks: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Law of the SDRs' expected output (sum of productivity x ramp-weighted weeks), for each
     weekly hazard in `hs`: [(values, probabilities)], one FFT convolution for all hazards."""
-    span = quarter_span(quarter)
+    span = float(weeks)
     parts = []
     for m in members:
         v, p = _person_work(m, start_week(m, quarter), hs, span)
@@ -328,7 +316,7 @@ def _merge(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 @lru_cache(maxsize=256)
-def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
+def _sdr_mix_cached(team_json: str, quarter: str, weeks: int) -> VolumeMix | None:
     team = Team.model_validate_json(team_json)
     sdrs = team.of_role("sdr")
     if not sdrs:
@@ -336,7 +324,9 @@ def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
     attrition = team.sdr_attrition or Attrition(mean=0.0)
     shares, share_w = attrition_strata(attrition)
     values, weights = [], []
-    for (work, work_w), sw in zip(_work_laws(sdrs, quarter, hazard(shares)), share_w, strict=True):
+    for (work, work_w), sw in zip(
+        _work_laws(sdrs, quarter, hazard(shares), weeks), share_w, strict=True
+    ):
         values.append(work)
         weights.append(work_w * sw)
     means, probs = _merge(np.concatenate(values), np.concatenate(weights))
@@ -345,12 +335,14 @@ def _sdr_mix_cached(team_json: str, quarter: str) -> VolumeMix | None:
     )
 
 
-def sdr_volume_mix(team: Team, quarter: str) -> VolumeMix | None:
+def sdr_volume_mix(team: Team, quarter: str, weeks: int = QUARTER_WEEKS) -> VolumeMix | None:
     """Law of the first-stage volume the SDRs book this quarter (None without SDRs)."""
-    return _sdr_mix_cached(team.model_dump_json(), quarter)
+    return _sdr_mix_cached(team.model_dump_json(), quarter, weeks)
 
 
-def draw_sdr_volume(team: Team, quarter: str, gen: np.random.Generator, trials: int) -> np.ndarray:
+def draw_sdr_volume(
+    team: Team, quarter: str, gen: np.random.Generator, trials: int, weeks: int = QUARTER_WEEKS
+) -> np.ndarray:
     """The same volume drawn directly, trial by trial (continuous leaving times): the check on
     `sdr_volume_mix` in the tests."""
     sdrs = team.of_role("sdr")
@@ -366,7 +358,7 @@ def draw_sdr_volume(team: Team, quarter: str, gen: np.random.Generator, trials: 
         pace = special.gammaincinv(shape, gen.random(trials)) / shape
     else:
         pace = np.ones(trials)
-    span = quarter_span(quarter)
+    span = float(weeks)
     work = np.zeros(trials)
     for m in sdrs:
         s = start_week(m, quarter)
@@ -391,13 +383,15 @@ class Drive:
     """What the team changes in one source's funnel (hashable: the engine caches by it).
 
     volume: the first-stage volume law when the SDRs book it (replaces the typed volume);
-    ae_capacity: opportunities of this source the AEs carry at the full win rate; beyond it
-    the last step's rate is multiplied by ae_factor.
+    weights: the share of it booked in each week of the quarter (with lags, a lead booked late
+    has less time to close); ae_capacity: opportunities of this source the AEs carry at the
+    full win rate; beyond it the last step's rate is multiplied by ae_factor.
     """
 
     volume: VolumeMix | None = None
     ae_capacity: int | None = None
     ae_factor: float = 1.0
+    weights: tuple[float, ...] | None = None
 
     @property
     def overloads(self) -> bool:
@@ -421,11 +415,11 @@ def ae_capacity(scenario: Scenario) -> float | None:
     team = scenario.team
     if team is None or not team.of_role("ae"):
         return None
-    lengths = week_lengths(scenario.quarter)
+    weeks = scenario.quarter_weeks
     total = 0.0
     for m in team.of_role("ae"):
-        _, ramped = by_week([m], scenario.quarter, team.ae_attrition)
-        total += m.productivity * float(ramped @ lengths) / float(lengths.sum())
+        _, ramped = by_week([m], scenario.quarter, team.ae_attrition, weeks)
+        total += m.productivity * float(ramped.mean())
     return total
 
 
@@ -445,7 +439,9 @@ def drives(scenario: Scenario, *, sdr_volume: bool = True) -> dict[str, Drive]:
     if team is None:
         return {}
     booked = sdr_source(scenario) if sdr_volume else None
-    mix = sdr_volume_mix(team, scenario.quarter) if booked else None
+    weeks = scenario.quarter_weeks
+    mix = sdr_volume_mix(team, scenario.quarter, weeks) if booked else None
+    weights = _booking_weights(team, scenario.quarter, weeks) if mix is not None else None
     volumes = {s.name: s.volume.mean for s in scenario.sources}
     if booked is not None and mix is not None:
         volumes[booked.name] = mix.mean
@@ -461,8 +457,18 @@ def drives(scenario: Scenario, *, sdr_volume: bool = True) -> dict[str, Drive]:
         vol = mix if booked is not None and s.name == booked.name else None
         cap = caps.get(s.name)
         if vol is not None or cap is not None:
-            out[s.name] = Drive(vol, cap, team.ae_overload_win_factor if cap is not None else 1.0)
+            factor = team.ae_overload_win_factor if cap is not None else 1.0
+            out[s.name] = Drive(vol, cap, factor, weights if vol is not None else None)
     return out
+
+
+def _booking_weights(team: Team, quarter: str, weeks: int) -> tuple[float, ...] | None:
+    """Share of the SDRs' expected bookings in each week (ramp, hires and attrition)."""
+    booked = np.zeros(weeks)
+    for m in team.of_role("sdr"):
+        booked += m.productivity * by_week([m], quarter, team.sdr_attrition, weeks)[1]
+    total = float(booked.sum())
+    return None if total <= 0 else tuple(float(b / total) for b in booked)
 
 
 # ---- follow-up feasibility -----------------------------------------------------------------------
@@ -470,14 +476,17 @@ def drives(scenario: Scenario, *, sdr_volume: bool = True) -> dict[str, Drive]:
 
 @dataclass(frozen=True, slots=True)
 class FollowUpCheck:
-    """Can the SDRs follow up the committed MQLs within the SLA's terms? (one period)"""
+    """Can the SDRs follow up the committed MQLs within the SLA's terms?
+
+    By week when the plan says when the MQLs arrive (`weekly`); otherwise for the quarter as
+    one period, the MQLs spread evenly over its weeks."""
 
     mqls: float
     attempts: int
     over_days: int
     first_touch_hours: int
     touches_per_sdr: float
-    span: float  # the quarter's length in weeks
+    weekly: bool  # the verdict week by week (the MQLs' weekly profile is known)
     owed_by_week: tuple[float, ...]
     capacity_by_week: tuple[float, ...]
     first_touch_burst: int  # MQLs arriving within the first-touch window, 95th percentile
@@ -499,19 +508,32 @@ class FollowUpCheck:
         return self.owed / self.capacity
 
     @property
-    def workable_mqls(self) -> float:
-        """MQLs the team can follow up within the SLA this quarter."""
-        return self.capacity / self.attempts
+    def _missing(self) -> list[float]:
+        """Touches the team cannot make: each week's, or the quarter's as one period."""
+        pairs = zip(self.owed_by_week, self.capacity_by_week, strict=True)
+        if self.weekly:
+            return [max(o - c, 0.0) for o, c in pairs]
+        return [max(self.owed - self.capacity, 0.0) / len(self.owed_by_week)] * len(
+            self.owed_by_week
+        )
 
     @property
     def short_mqls(self) -> float:
-        return max(self.mqls - self.workable_mqls, 0.0)
+        """Committed MQLs the team cannot follow up within the SLA this quarter."""
+        return sum(self._missing) / self.attempts
+
+    @property
+    def workable_mqls(self) -> float:
+        """MQLs the team can follow up within the SLA this quarter (at the plan's pace)."""
+        if self.weekly:
+            return self.mqls - self.short_mqls
+        return self.capacity / self.attempts
 
     @property
     def extra_sdrs(self) -> int:
-        """Ramped SDRs to add for the team to follow up every committed MQL."""
-        missing = max(self.owed - self.capacity, 0.0)
-        return math.ceil(missing / (self.touches_per_sdr * self.span) - 1e-9)
+        """Ramped SDRs to add for the team to follow up every committed MQL (in the busiest
+        week when the verdict is weekly)."""
+        return math.ceil(max(self._missing, default=0.0) / self.touches_per_sdr - 1e-9)
 
     @property
     def short_weeks(self) -> tuple[int, ...]:
@@ -562,7 +584,7 @@ class FollowUpCheck:
             "over_days": self.over_days,
             "first_touch_hours": self.first_touch_hours,
             "touches_per_sdr": self.touches_per_sdr,
-            "weeks": self.span,
+            "weekly": self.weekly,
             "owed_by_week": list(self.owed_by_week),
             "capacity_by_week": list(self.capacity_by_week),
             "owed": self.owed,
@@ -596,14 +618,12 @@ def committed_mqls(scenario: Scenario) -> float:
     return float(sum(s.volume.mean for s in scenario.owner_sources("marketing")))
 
 
-def follow_up_check(
-    scenario: Scenario, mqls_by_week: np.ndarray | None = None
-) -> FollowUpCheck | None:
+def follow_up_check(scenario: Scenario) -> FollowUpCheck | None:
     """The touches the SLA owes for the committed MQLs against the SDRs' touches; None when the
     scenario has no team or the team gives no touches per SDR.
 
-    Without `mqls_by_week` (the scenario has no weekly volumes) the MQLs are spread evenly and
-    the verdict is for the quarter as one period.
+    When marketing's sources say when their MQLs arrive (`arrivals`), week by week; otherwise
+    the MQLs are spread evenly and the verdict is for the quarter as one period.
     """
     from .sla import FollowUp  # the SLA's default terms when the scenario has none
 
@@ -611,27 +631,29 @@ def follow_up_check(
     if team is None or team.follow_up_touches is None:
         return None
     terms = scenario.sla.follow_up if scenario.sla is not None else FollowUp()
-    lengths = week_lengths(scenario.quarter)
-    span = float(lengths.sum())
-    mqls = committed_mqls(scenario)
-    arriving = mqls * lengths / span if mqls_by_week is None else mqls_by_week
+    weeks = scenario.quarter_weeks
+    marketing = scenario.owner_sources("marketing")
+    arriving = np.zeros(weeks)
+    for source in marketing:
+        shares = source.arrivals.weights(weeks) if source.arrivals else (1 / weeks,) * weeks
+        arriving += source.volume.mean * np.asarray(shares)
     owed = arriving * terms.min_attempts  # steady state: last quarter's MQLs owe the first weeks
-    _, ramped = by_week(team.of_role("sdr"), scenario.quarter, team.sdr_attrition)
-    capacity = ramped * lengths * team.follow_up_touches
+    _, ramped = by_week(team.of_role("sdr"), scenario.quarter, team.sdr_attrition, weeks)
+    capacity = ramped * team.follow_up_touches
     window = terms.first_touch_hours / BUSINESS_HOURS_PER_WEEK
-    rate = float((arriving / lengths).max())  # MQLs per week in the busiest week
-    burst = int(stats.poisson.ppf(0.95, rate * window)) if mqls > 0 else 0
+    mqls = committed_mqls(scenario)
+    burst = int(stats.poisson.ppf(0.95, float(arriving.max()) * window)) if mqls > 0 else 0
     return FollowUpCheck(
         mqls=mqls,
         attempts=terms.min_attempts,
         over_days=terms.over_days,
         first_touch_hours=terms.first_touch_hours,
         touches_per_sdr=team.follow_up_touches,
-        span=span,
+        weekly=any(s.arrivals is not None for s in marketing),
         owed_by_week=tuple(float(x) for x in owed),
         capacity_by_week=tuple(float(x) for x in capacity),
         first_touch_burst=burst,
-        first_touch_capacity=float((capacity / lengths).min()) * window,
+        first_touch_capacity=float(capacity.min()) * window,
     )
 
 
@@ -690,7 +712,6 @@ class TeamReport:
     """The Team section: the hiring plan by week, what the team sources and works, warnings."""
 
     weeks: tuple[date, ...]
-    lengths: tuple[float, ...]  # each week's length in weeks (the last one: the days left)
     sdr_people: tuple[float, ...]
     sdr_ramped: tuple[float, ...]
     ae_people: tuple[float, ...]
@@ -705,7 +726,6 @@ class TeamReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "weeks": [w.isoformat() for w in self.weeks],
-            "lengths": list(self.lengths),
             "sdr_people": list(self.sdr_people),
             "sdr_ramped": list(self.sdr_ramped),
             "ae_people": list(self.ae_people),
@@ -750,24 +770,23 @@ def team_report(scenario: Scenario) -> TeamReport | None:
     team = scenario.team
     if team is None:
         return None
-    quarter = scenario.quarter
+    quarter, weeks = scenario.quarter, scenario.quarter_weeks
     first = quarter_start(quarter)
-    lengths = week_lengths(quarter)
-    sdr_people, sdr_ramped = by_week(team.of_role("sdr"), quarter, team.sdr_attrition)
-    ae_people, ae_ramped = by_week(team.of_role("ae"), quarter, team.ae_attrition)
+    sdr_people, sdr_ramped = by_week(team.of_role("sdr"), quarter, team.sdr_attrition, weeks)
+    ae_people, ae_ramped = by_week(team.of_role("ae"), quarter, team.ae_attrition, weeks)
     warnings: list[str] = []
     booked = sdr_source(scenario)
-    pace = np.zeros(QUARTER_WEEKS)
+    pace = np.zeros(weeks)
     if booked is not None:
         for m in team.of_role("sdr"):
-            pace += m.productivity * by_week([m], quarter, team.sdr_attrition)[1] * lengths
+            pace += m.productivity * by_week([m], quarter, team.sdr_attrition, weeks)[1]
     elif team.of_role("sdr"):
         warnings.append(
             "The SDRs book no source: the scenario has no sales source"
             + (f" named {team.source!r}." if team.source else ".")
         )
     sourced = None
-    mix = sdr_volume_mix(team, quarter) if booked is not None else None
+    mix = sdr_volume_mix(team, quarter, weeks) if booked is not None else None
     if booked is not None and mix is not None:
         p10, p50, p90 = _deciles(mix)
         stage = booked.stages[0]
@@ -801,8 +820,7 @@ def team_report(scenario: Scenario) -> TeamReport | None:
                 f"{load.capacity:,.0f}: {load.excess:,.0f} beyond capacity ({effect})."
             )
     return TeamReport(
-        weeks=tuple(week_starts(quarter)),
-        lengths=tuple(float(x) for x in lengths),
+        weeks=tuple(week_starts(quarter, weeks)),
         sdr_people=tuple(float(x) for x in sdr_people),
         sdr_ramped=tuple(float(x) for x in sdr_ramped),
         ae_people=tuple(float(x) for x in ae_people),
@@ -826,7 +844,7 @@ STARTER_TOUCHES = 30  # follow-up touches per SDR per week
 def starter_team(scenario: Scenario) -> Team:
     """A ramped team that books about what sales commits and carries the plan's opportunities:
     the starting point a leader then edits (hires, ramp, attrition)."""
-    span = quarter_span(scenario.quarter)
+    span = scenario.quarter_weeks
     a_year_before = (quarter_start(scenario.quarter) - timedelta(days=364)).isoformat()
     sales = [s for s in scenario.sources if s.owner == "sales"]
     booked = sales[0] if sales else None

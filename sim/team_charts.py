@@ -77,14 +77,12 @@ def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
 
 
 def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
-    """Follow-up touches the SLA owes each week against the touches the SDRs can make (per
-    week, so the quarter's short last week compares like the others)."""
+    """Follow-up touches the SLA owes each week against the touches the SDRs can make."""
     check = report.follow_up
     x, dates = _weeks(report), _dates(report)
     data: list[dict[str, Any]] = []
     if check is not None:
-        owed = [o / n for o, n in zip(check.owed_by_week, report.lengths, strict=True)]
-        can = [c / n for c, n in zip(check.capacity_by_week, report.lengths, strict=True)]
+        owed, can = list(check.owed_by_week), list(check.capacity_by_week)
         data.append(
             {
                 "type": "bar",

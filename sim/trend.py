@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import timing
 from .charts import OWNER_COLOURS
-from .models import OWNERS, Owner, Scenario
+from .models import OWNERS, Owner, Scenario, Source
 from .review import Actuals, attribute, check_actuals
 from .store import KeptActuals, Store
 
@@ -59,13 +60,20 @@ def quarter_delivery(scenario: Scenario, actuals: Actuals) -> list[OwnerQuarter]
                 owner=owner,
                 week=actuals.week,
                 weeks=actuals.weeks,
-                committed_volume=sum(s.volume.mean for s in sources) * share,
+                committed_volume=sum(_committed_by(s, scenario, actuals, share) for s in sources),
                 delivered_volume=delivered,
                 effect=sum(c.effect for c in contributions if c.owner == owner),
                 gap=actual - plan_expected,
             )
         )
     return out
+
+
+def _committed_by(source: Source, scenario: Scenario, actuals: Actuals, share: float) -> float:
+    """The first-stage volume committed by the week: pro-rated, or on the plan's weekly profile."""
+    if scenario.timed:
+        return float(timing.source_pace(source, actuals.weeks).reached[0, actuals.week])
+    return source.volume.mean * share
 
 
 def delivery_trend(reviews: Sequence[tuple[Scenario, Actuals]]) -> pd.DataFrame:

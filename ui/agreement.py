@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.store import Store, StoreError
-from ui import storage
+from ui import auth, storage
 from ui.text import md_text
 
 
@@ -39,18 +39,32 @@ def agree_controls(s: Store, candidates: Sequence[Candidate], key: str) -> None:
         key=f"{key}_which",
     )
     chosen = by_key[picked]
-    names = st.text_input(
-        "Who agrees (names, comma separated)",
-        key=f"{key}_names",
-        max_chars=300,
-        placeholder="Maya (marketing), Sam (sales)",
-    )
+    signed_in = auth.identity()
+    if signed_in is None:
+        names = st.text_input(
+            "Who agrees (names, comma separated)",
+            key=f"{key}_names",
+            max_chars=300,
+            placeholder="Maya (marketing), Sam (sales)",
+        )
+    else:  # signed in: the agreement carries the identity provider's name and e-mail
+        names = signed_in.author
+        refusal = auth.agreement_refusal()
+        st.caption(
+            f"You agree as {md_text(names)}."
+            if refusal is None
+            else f"Only {md_text(', '.join(auth.agree_rules()))} may agree a plan; you can propose."
+        )
     if st.button(f"Agree: lock it as the plan for {chosen.quarter}", key=f"{key}_button"):
+        if (refusal := auth.agreement_refusal()) is not None:
+            st.error(f"Not agreed: {md_text(refusal)}.")
+            return
         if not names.replace(",", "").strip():
             st.error("Who agrees: type the names of the leaders who agree, comma separated.")
             return
         try:
-            agreement = s.agree(chosen.scenario_id, chosen.version, names.split(","))
+            who = [names] if signed_in is not None else names.split(",")
+            agreement = s.agree(chosen.scenario_id, chosen.version, who)
         except StoreError as exc:
             st.error(f"Not agreed: {exc}.")
         else:

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
-from ui import room, storage
+from ui import auth, room, storage
 from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +44,7 @@ def page_label(path: Path) -> str:
 def setup_page(title: str) -> None:
     """Call first on every page: config, navigation, presentation toggle."""
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
+    auth.gate()  # with sign-in configured, nothing below runs for a signed-out visitor
     # The sidebar's settings follow the user across pages. Widget state alone does not: after a
     # fragment rerun, Streamlit forgot "Your name" on the next page. So each is also kept under
     # a plain key ("kept_author", "kept_presentation") and written back before its widget.
@@ -57,16 +58,18 @@ def setup_page(title: str) -> None:
         st.page_link(str(ROOT / "app.py"), label="Plan")
         for page in sorted(PAGES_DIR.glob("*.py")):
             st.page_link(str(page), label=page_label(page))
-        st.text_input(
-            "Your name",
-            key="author",
-            on_change=_kept,
-            args=("author",),
-            max_chars=80,
-            help="Written next to every version you save, in the scenario's history.",
-        )
-        if not str(st.session_state.get("author") or "").strip():
-            st.caption("Until you type it, your changes are saved as 'unnamed'.")
+        auth.signed_in_sidebar()
+        if not auth.enabled():  # signed in, the identity provider names the author
+            st.text_input(
+                "Your name",
+                key="author",
+                on_change=_kept,
+                args=("author",),
+                max_chars=80,
+                help="Written next to every version you save, in the scenario's history.",
+            )
+            if not str(st.session_state.get("author") or "").strip():
+                st.caption("Until you type it, your changes are saved as 'unnamed'.")
         st.toggle(
             "Presentation mode",
             key="presentation",

@@ -25,6 +25,7 @@ from sim.store import (
     StoreError,
     local_url,
 )
+from ui import auth
 from ui.text import md_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +74,9 @@ def when(iso: str) -> str:
 
 
 def author() -> str:
+    """Who saves: the signed-in user when sign-in is on (ui/auth.py), else the typed name."""
+    if (who := auth.identity()) is not None:
+        return who.author
     return str(st.session_state.get("author") or "unnamed")
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from app_helpers import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
-from sim import load_scenario, parse_scenario
+from sim import load_scenario, parse_scenario, plan
+from sim.team import team_report
 from ui.shell import SEED_FILE
 from ui.storage import _open, default_url
 
@@ -123,10 +124,16 @@ def test_team_differences_and_sales_in_people_side_by_side() -> None:
     at, _ = compare_page(team_plan)
     numbers = at.dataframe[0].value
     assert numbers.loc["What the SDRs book"].tolist()[0] == "no team"  # the working seed plan
-    assert numbers.loc["What the SDRs book"].tolist()[1].startswith("132 SQLs")
+    report = team_report(team_plan)
+    assert report is not None
+    assert report.sourced is not None
+    booked = numbers.loc["What the SDRs book"].tolist()[1]
+    assert booked.startswith(f"{report.sourced.mean:,.0f} SQLs (P10–P90 {report.sourced.p10:,.0f}")
     people = numbers.loc["SDRs sales needs, to be 80% sure"].tolist()
     assert people[0] == "—"
-    assert people[1] == "2 more from day one"
+    needed = plan(team_plan, 0.8).owners["sales"].people
+    assert needed is not None
+    assert people[1] == f"{needed.extra_sdrs} more from day one"
     table = at.dataframe[1].value
     assert table.loc["Team · January SDR hires"].tolist()[:2] == [
         "—",

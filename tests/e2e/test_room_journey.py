@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 MQL_SQL = "MQL → SQL rate"
 SHARE = "Marketing's share of the number"
-ARRIVES_MS = 10_000  # generous for a loaded CI machine; bench/room.py measures the real lag
+ARRIVES_MS = 30_000  # arrival, not speed: bench/core.py and bench/load.py measure the lag
 
 
 def open_screen(browser: Browser, url: str, name: str | None = None) -> Page:

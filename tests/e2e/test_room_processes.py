@@ -61,7 +61,7 @@ def test_a_save_through_one_process_reaches_a_screen_on_the_other(
         follower.goto(f"{two.url}/?{query}")
         expect(follower.get_by_text("76.0% · known exactly")).to_be_visible(timeout=60_000)
         move_slider(leader, "MQL → SQL rate", 3)
-        expect(follower.get_by_text("79.0% · known exactly")).to_be_visible(timeout=10_000)
+        expect(follower.get_by_text("79.0% · known exactly")).to_be_visible(timeout=30_000)
         follower.screenshot(path=artifacts / f"room-second-process-{database_url[:6]}.png")
         expect(follower.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         leader.context.close()

@@ -248,7 +248,8 @@ def test_exports_carry_the_team_and_the_hiring_plan() -> None:
     md = export(TEAM_PLAN, "md", on=DAY).decode()
     assert "## The team and the hiring plan" in md
     assert "| January SDR hires | SDR | 2 | 2027-01-11 | yes |" in md
-    assert "The SDRs book 132 SQLs for Outbound on average" in md
+    assert doc.team.sourced is not None
+    assert f"The SDRs book {doc.team.sourced.mean:,.0f} SQLs for Outbound on average" in md
     assert "2 more SDRs from the quarter" in md
     page = export(TEAM_PLAN, "html", on=DAY).decode()
     assert page.count("Plotly.newPlot") == 5  # + the hiring plan and the follow-up load

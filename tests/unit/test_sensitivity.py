@@ -308,3 +308,53 @@ def test_more_confidence_needs_more() -> None:
     assert all(n is not None for n in needs)
     assert needs == sorted(needs)
     assert not math.isclose(needs[0], needs[-1])
+
+
+# ---- With the plan's clock (issue 11): the same laws, the same exactness ---------------------
+
+TIMED = load_scenario(ROOT / "examples" / "timed-plan.json")
+
+
+def _easier(scenario: Scenario) -> Scenario:
+    data = scenario.to_dict()
+    data["target"] = 40  # about 70%: the tornado's bars move
+    return parse_scenario(data)
+
+
+def test_tornado_on_a_timed_plan_is_direct_re_simulations() -> None:
+    scenario = _easier(TIMED)
+    t = tornado(scenario, trials=TRIALS, seed=4)
+    assert t.p_hit == simulate(scenario, trials=TRIALS, seed=4).p_hit
+    for bar in t.bars[:4]:
+        a = bar.assumption
+        assert bar.p_low == simulate(move(scenario, a.key, a.low), trials=TRIALS, seed=4).p_hit
+        assert bar.p_high == simulate(move(scenario, a.key, a.high), trials=TRIALS, seed=4).p_hit
+
+
+@pytest.mark.parametrize("lever", ["sources[0].rates[0].mean", "sources[1].rates[1].mean"])
+def test_a_rate_levers_point_estimate_counts_the_clock_and_the_opening_pipeline(lever: str) -> None:
+    """With time the expected outcome is still linear in one rate (the opening pipeline past
+    that step does not depend on it), so the point estimate's expectation is the goal."""
+    from sim import timing
+
+    scenario = _easier(TIMED)
+    cp = confidence_plan(scenario, lever, 0.8, goal="total")
+    assert cp.point_estimate is not None
+    moved = move(scenario, lever, cp.point_estimate)
+    expected = sum(timing.expected_wins(s, 13) for s in moved.sources)
+    assert expected == pytest.approx(scenario.target, rel=1e-9)
+    assert cp.needed is not None
+    assert cp.needed > cp.point_estimate
+
+
+def test_a_volume_levers_point_estimate_counts_the_clock_and_the_opening_pipeline() -> None:
+    from sim import timing
+
+    scenario = _easier(TIMED)
+    cp = confidence_plan(scenario, "volume:marketing", 0.8, goal="total")
+    assert cp.point_estimate is not None
+    moved = scale_sources(scenario.owner_sources("marketing"), cp.point_estimate)
+    before = scale_sources(scenario.owner_sources("marketing"), cp.point_estimate - 1)
+    sales = sum(timing.expected_wins(s, 13) for s in scenario.owner_sources("sales"))
+    assert sales + sum(timing.expected_wins(s, 13) for s in moved) >= scenario.target - 1e-9
+    assert sales + sum(timing.expected_wins(s, 13) for s in before) < scenario.target

@@ -15,13 +15,15 @@ import time
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
+from legacy_schema import make_legacy_store
 from sqlalchemy import create_engine, inspect, text
 from unit_helpers import ROOT, SEED_FILE, write_release_one_rows
 
 import sim.store
 from sim.models import load_scenario
 from sim.review import actuals_from_csv
-from sim.store import MIGRATIONS, LockedError, StaleVersionError, Store, StoreError
+from sim.store import LockedError, StaleVersionError, Store, StoreError, latest_schema
 
 SEED = load_scenario(SEED_FILE)
 ACTUALS_FILE = ROOT / "examples" / "actuals-2027-Q1.csv"
@@ -57,7 +59,7 @@ def test_versions_append_and_load_back(store: Store) -> None:
     assert [v.author for v in store.versions(first.scenario_id)] == ["Maya", "Sam"]
     assert store.load(first.scenario_id, 1)[0] == SEED
     assert store.load(first.scenario_id)[0] == moved(170)
-    assert store.schema_version() == len(MIGRATIONS)
+    assert store.schema_version() == latest_schema()
 
 
 def test_stale_save_is_refused_and_nothing_is_lost(store: Store) -> None:
@@ -231,19 +233,14 @@ def test_kept_actuals_read_back_with_their_plan_version(store: Store) -> None:
     assert len(store.kept_actuals()) == 2
 
 
-def test_an_older_store_is_migrated_and_keeps_its_data(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS[:1])
-    old = Store(store_url)  # as the first release left it: scenarios and versions only
+def test_an_older_store_is_migrated_and_keeps_its_data(store_url: str) -> None:
+    old = make_legacy_store(store_url, 1)  # as the first release left it: scenarios, versions
     sid, other = "a1", "b2"
-    write_release_one_rows(old.engine, sid, SEED, "Maya")
-    write_release_one_rows(old.engine, other, moved(175), "Sam")
-    assert old.schema_version() == 1
-    old.engine.dispose()
-    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS)
+    write_release_one_rows(old, sid, SEED, "Maya")
+    write_release_one_rows(old, other, moved(175), "Sam")
+    old.dispose()
     new = Store(store_url)
-    assert new.schema_version() == len(MIGRATIONS)
+    assert new.schema_version() == latest_schema()
     assert {s.id for s in new.scenarios()} == {sid, other}
     assert new.load(sid)[0] == SEED
     assert new.save(sid, moved(170), "Sam", based_on=1).number == 2
@@ -253,12 +250,12 @@ def test_an_older_store_is_migrated_and_keeps_its_data(
     assert [c.path for c in new.versions(sid)[1].changes] == [("sources", 0, "volume", "mean")]
     new.touch_presence(sid, "s1", "Maya", "drive")
     assert [p.name for p in new.presence(sid)] == ["Maya"]
-    assert Store(store_url).schema_version() == len(MIGRATIONS)  # reopening changes nothing
+    assert Store(store_url).schema_version() == latest_schema()  # reopening changes nothing
 
 
 def test_a_store_from_a_newer_app_is_refused_and_left_unchanged(store: Store) -> None:
     sid = store.create(SEED, "Maya").scenario_id
-    newer = str(len(MIGRATIONS) + 1)
+    newer = str(latest_schema() + 1)
     with store.engine.begin() as c:
         c.execute(text("UPDATE pact_meta SET value=:v WHERE key='schema'"), {"v": newer})
     with pytest.raises(StoreError, match="newer than this app knows"):
@@ -270,23 +267,62 @@ def test_a_store_from_a_newer_app_is_refused_and_left_unchanged(store: Store) ->
         )
 
 
+APP_MIGRATIONS = sim.store.MIGRATIONS_DIR
+NEXT_REVISION = """
+from alembic import op
+from sim.migrations import record_schema
+
+revision = "{number:04d}"
+down_revision = "{previous:04d}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{statements}
+    record_schema({number})
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def with_revision(tmp_path: Path, statements: list[str]) -> Path:
+    """A copy of the app's migrations with one more revision running `statements`."""
+    import shutil
+
+    folder = tmp_path / f"migrations-{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(APP_MIGRATIONS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    number = int(ScriptDirectory(str(APP_MIGRATIONS)).get_current_head() or 0) + 1
+    body = "\n".join(f"    op.execute({s!r})" for s in statements)
+    revision = NEXT_REVISION.format(number=number, previous=number - 1, statements=body)
+    (folder / "versions" / f"{number:04d}_next.py").write_text(revision)
+    return folder
+
+
 def test_a_failing_migration_changes_nothing(
-    store_url: str, monkeypatch: pytest.MonkeyPatch
+    store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     Store(store_url)  # the current schema
-    broken = [*MIGRATIONS, ["CREATE TABLE pact_partial (a INTEGER)", "CREATE TABLE pact_bad ("]]
-    monkeypatch.setattr(sim.store, "MIGRATIONS", broken)
+    current = latest_schema()
+    broken = ["CREATE TABLE pact_partial (a INTEGER)", "CREATE TABLE pact_bad ("]
+    monkeypatch.setattr(sim.store, "MIGRATIONS_DIR", with_revision(tmp_path, broken))
     with pytest.raises(StoreError, match="not a Pipeline Pact store or is damaged"):
         Store(store_url)
     engine = create_engine(store_url)
     try:
         assert "pact_partial" not in inspect(engine).get_table_names()
+        with engine.connect() as c:
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+                f"{current:04d}"
+            )
     finally:
         engine.dispose()
-    fixed = [*MIGRATIONS, ["CREATE TABLE pact_partial (a INTEGER)"]]
-    monkeypatch.setattr(sim.store, "MIGRATIONS", fixed)
+    fixed = ["CREATE TABLE pact_partial (a INTEGER)"]
+    monkeypatch.setattr(sim.store, "MIGRATIONS_DIR", with_revision(tmp_path, fixed))
     upgraded = Store(store_url)  # the corrected release upgrades the same store
-    assert upgraded.schema_version() == len(fixed)
+    assert upgraded.schema_version() == current + 1
 
 
 OPENER = """
@@ -311,7 +347,7 @@ def test_processes_opening_a_new_store_at_once_all_succeed(store_url: str) -> No
         for p in procs:
             _, err = p.communicate(timeout=120)
             assert p.returncode == 0, err.strip().splitlines()[-1:]
-    assert Store(store_url).schema_version() == len(MIGRATIONS)
+    assert Store(store_url).schema_version() == latest_schema()
 
 
 def test_nul_characters_in_names_do_not_break_a_save(store: Store) -> None:

@@ -7,14 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
+from legacy_schema import make_legacy_store
+from sqlalchemy import text
 from unit_helpers import SEED_FILE, write_release_one_rows
 
-import sim.store
 from sim import parse_scenario
 from sim.diff import diff
-from sim.models import load_scenario
+from sim.models import content_hash, load_scenario
 from sim.review import Actuals, parse_actuals
-from sim.store import MIGRATIONS, LockedError, StaleVersionError, Store, StoreError
+from sim.store import LockedError, StaleVersionError, Store, StoreError, latest_schema
 
 SEED = load_scenario(SEED_FILE)
 FULL_QUARTER = {
@@ -108,19 +109,24 @@ def test_actuals_that_do_not_fit_the_plan_are_never_stored(store: Store) -> None
 
 
 def test_an_older_store_is_migrated_with_everything_in_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS[:2])
-    old = Store(url)
+    old = make_legacy_store(url, 2)
     sid = "a1"
-    write_release_one_rows(old.engine, sid, SEED, "Maya")
-    old.agree(sid, 1, ["Maya", "Sam"])
-    assert old.schema_version() == 2
-    old.engine.dispose()
-    monkeypatch.setattr(sim.store, "MIGRATIONS", MIGRATIONS)
+    write_release_one_rows(old, sid, SEED, "Maya")
+    with old.begin() as c:  # an agreement as release two wrote it
+        c.execute(
+            text(
+                "INSERT INTO pact_agreements (id, quarter, scenario_id, version, agreed_by, "
+                "agreed_at, content_hash) VALUES ('g1', :q, :s, 1, 'Maya, Sam', "
+                "'2026-11-02T10:00:00+00:00', :h)"
+            ),
+            {"q": SEED.quarter, "s": sid, "h": content_hash(SEED)},
+        )
+    old.dispose()
     new = Store(url)
-    assert new.schema_version() == len(MIGRATIONS) == 4
+    assert new.schema_version() == latest_schema() == 4
     assert new.load(sid)[0] == SEED
     assert [a.scenario_id for a in new.agreements()] == [sid]
     new.keep_actuals(sid, 1, parse_actuals(FULL_QUARTER, SEED), "Maya")

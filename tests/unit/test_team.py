@@ -27,16 +27,14 @@ from sim.team import (
     drives,
     follow_up_check,
     hazard,
-    quarter_span,
     sdr_volume_mix,
     team_report,
-    week_lengths,
 )
 
 TRIALS = 200_000
 Z = 4.0
 RAMPED = "2020-01-06"  # years before the quarter: fully ramped
-Q2 = "2027-Q2"  # 91 days: exactly 13 weeks
+Q2 = "2027-Q2"
 
 
 def sdr(name: str, people: int, start: str, productivity: float, ramp: float = 0) -> dict:
@@ -109,22 +107,25 @@ def test_full_ramp_without_attrition_is_people_times_productivity_times_weeks(
     poisson = stats.poisson(expected).pmf(np.arange(len(pmf)))
     assert np.max(np.abs(pmf - poisson)) < 1e-12
     _, ramped = by_week(scenario.team.members, Q2, None)
-    assert ramped @ week_lengths(Q2) == pytest.approx(sum(n for n, _, _ in cohorts) * 13)
+    assert ramped.sum() == pytest.approx(sum(n for n, _, _ in cohorts) * 13)
     # The engine thins it by the source's rate: Poisson(expected x 0.5) wins.
     wins = draw_source_wins(scenario.sources[0], seed, TRIALS, drive=drives(scenario)["Only"])
     assert tail_z(wins, stats.poisson(expected * 0.5).pmf(np.arange(wins.max() + 2))) <= Z + 1
 
 
-def test_a_quarter_is_its_days_in_weeks() -> None:
-    assert quarter_span("2027-Q2") == 13
-    assert quarter_span("2027-Q1") == pytest.approx(90 / 7)
-    assert quarter_span("2027-Q4") == pytest.approx(92 / 7)
-    assert week_lengths("2027-Q1").sum() == pytest.approx(90 / 7)
-    team = with_team([sdr("SDRs", 3, RAMPED, 2.0)], quarter="2027-Q1").team
-    assert team is not None
-    mix = sdr_volume_mix(team, "2027-Q1")
-    assert mix is not None
-    assert mix.mean == pytest.approx(3 * 2.0 * 90 / 7)
+def test_a_quarter_is_its_weeks() -> None:
+    """The team works the scenario's clock: `weeks` weeks of 7 days (13 unless it says)."""
+    plain = with_team([sdr("SDRs", 3, RAMPED, 2.0)], quarter="2027-Q1")
+    short = parse_scenario({**plain.to_dict(), "weeks": 12})
+    for scenario, weeks in ((plain, 13), (short, 12)):
+        assert scenario.team is not None
+        mix = drives(scenario)["Only"].volume
+        assert mix is not None
+        assert mix.mean == pytest.approx(3 * 2.0 * weeks)
+        report = team_report(scenario)
+        assert report is not None
+        assert len(report.weeks) == weeks
+        assert sum(report.sourced_by_week) == pytest.approx(3 * 2.0 * weeks)
 
 
 def test_ramp_is_linear_from_the_start_date() -> None:
@@ -173,7 +174,7 @@ def test_attrition_takes_the_expected_share_of_the_weeks() -> None:
     assert mix is not None
     assert mix.mean == pytest.approx(10 * weeks, rel=1e-4)
     _, ramped = by_week(team.members, Q2, team.sdr_attrition)
-    assert ramped @ week_lengths(Q2) == pytest.approx(10 * weeks, rel=1e-4)
+    assert ramped.sum() == pytest.approx(10 * weeks, rel=1e-4)
     assert float(hazard(0.5)) == pytest.approx(h)
     # Who leaves is random: the volume is wider than a Poisson with the same mean.
     assert mean_var(mix.pmf())[1] > mix.mean
@@ -518,7 +519,7 @@ def test_report_warns_when_the_commitment_exceeds_what_the_team_books(seed: Scen
     report = team_report(scenario)
     assert report is not None
     assert report.sourced is not None
-    assert report.sourced.mean == pytest.approx(3 * 1.5 * 90 / 7)
+    assert report.sourced.mean == pytest.approx(3 * 1.5 * 13)
     assert report.sourced.p10 < report.sourced.mean < report.sourced.p90
     assert any("Sales commits 123 SQLs" in w for w in report.warnings)
     assert report.ae_load is not None
@@ -637,11 +638,8 @@ def test_team_charts_are_valid_and_draw_the_report() -> None:
     ]
     assert list(hiring.data[1].y) == pytest.approx(report.sdr_ramped)
     follow = go.Figure(follow_up_chart(report).to_dict())
-    per_week = [
-        c / n for c, n in zip(report.follow_up.capacity_by_week, report.lengths, strict=True)
-    ]
-    assert list(follow.data[1].y) == pytest.approx(per_week)
-    assert follow.data[0].y[-1] == pytest.approx(follow.data[0].y[0])  # the short week compares
+    assert list(follow.data[1].y) == pytest.approx(report.follow_up.capacity_by_week)
+    assert list(follow.data[0].y) == pytest.approx(report.follow_up.owed_by_week)
 
 
 @given(
@@ -653,3 +651,72 @@ def test_binomial_transition_rows_match_scipy(p: float, low: int) -> None:
     k = np.arange(low, 300)
     rows = _binomial_matrix(k, 300, p)
     assert np.allclose(rows, stats.binom.pmf(np.arange(300)[None, :], k[:, None], p), atol=1e-12)
+
+
+# ---- the team on the quarter's clock (lags, weekly MQLs) ----------------------------------------
+
+
+def test_with_lags_the_team_books_like_poisson_weekly_cohorts() -> None:
+    """Ramped SDRs and a hire in week 7: given their work, bookings are Poisson week by week, so
+    with lags the team's law equals a typed Poisson source whose weekly profile is the team's
+    expected bookings (exactly: no attrition, no pace uncertainty)."""
+    lags = [{"dist": "fixed", "days": 5}, {"dist": "gamma", "median": 30, "cv": 0.5}]
+    rates = [{"mean": 0.5}, {"mean": 0.45, "n": 60}]
+    members = [sdr("SDRs", 4, RAMPED, 1.5), sdr("Hire", 2, "2027-05-13", 1.5, ramp=4)]
+    scenario = with_team(members, rates=rates)
+    data = scenario.to_dict()
+    data["sources"][0] |= {"lags": lags, "opening": [{"stage": "S1", "count": 9, "age": 10}]}
+    timed = parse_scenario(data)
+    assert timed.team is not None
+    report = team_report(timed)
+    assert report is not None
+    booked = sum(report.sourced_by_week)
+    twin = parse_scenario(
+        {
+            **{k: v for k, v in data.items() if k != "team"},
+            "sources": [
+                data["sources"][0]
+                | {
+                    "volume": {"mean": booked, "dist": "poisson"},
+                    "arrivals": {"shape": "weekly", "weekly": list(report.sourced_by_week)},
+                }
+            ],
+        }
+    )
+    from sim.engine import exact
+
+    with_team_law = source_pmf(timed.sources[0], drive=drives(timed)["Only"])
+    typed_law = source_pmf(twin.sources[0])
+    assert with_team_law is not None
+    assert typed_law is not None
+    size = max(len(with_team_law), len(typed_law))
+    pad = [np.pad(x, (0, size - len(x))) for x in (with_team_law, typed_law)]
+    assert np.max(np.abs(pad[0] - pad[1])) < 1e-9
+    a, b = exact(timed), exact(twin)
+    assert a is not None
+    assert b is not None
+    assert a.p_hit == pytest.approx(b.p_hit, abs=1e-9)
+    # Late bookings close less often: the same team without lags wins more.
+    untimed = with_team(members, rates=rates)
+    assert exact(untimed).owners["sales"].mean > a.owners["sales"].mean  # type: ignore[union-attr]
+
+
+def test_follow_up_goes_week_by_week_when_mqls_have_a_profile() -> None:
+    """130 MQLs ramping 1 -> 3 over 13 weeks arrive 5 w_i a week (w_i = 1 + i/6): 30 w_i touches
+    owed against 80. The quarter fits (780 of 1,040), but weeks 12 and 13 owe 85 and 90:
+    15 touches short, 2.5 MQLs the team cannot work, one more ramped SDR covers the worst week."""
+    data = follow_up_case(130).to_dict()
+    data["sources"][0]["arrivals"] = {"shape": "ramp", "ratio": 3}
+    check = follow_up_check(parse_scenario(data))
+    assert check is not None
+    assert check.weekly
+    assert check.owed == pytest.approx(780)
+    assert check.owed_by_week[-1] == pytest.approx(90)
+    assert check.short_weeks == (12, 13)
+    assert check.short_mqls == pytest.approx(15 / 6)
+    assert check.extra_sdrs == 1
+    assert not check.feasible
+    flat = follow_up_check(follow_up_case(130))
+    assert flat is not None
+    assert not flat.weekly
+    assert flat.feasible  # spread evenly, the same MQLs fit
