@@ -16,7 +16,7 @@ import streamlit as st
 from sim import ScenarioError, scenario_from_json
 from sim.engine import DEFAULT_TRIALS
 from sim.models import MAX_FILE_BYTES, Scenario
-from ui import editor, room, shell, storage, timeline
+from ui import editor, room, shell, storage, team, timeline
 from ui.results import (
     cached_funnel_chart,
     cached_outcome_chart,
@@ -181,6 +181,7 @@ def plan() -> None:
             config=STATIC_CHART,
         )
     timeline.section(scenario, result)
+    team.section(scenario, confidence)
 
     # ---- Assumptions (hidden while following) ---------------------------------------------
     if not presenting:

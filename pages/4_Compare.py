@@ -13,6 +13,7 @@ from sim.store import StoreError
 from ui import shell, storage
 from ui.agreement import Candidate, agree_controls
 from ui.results import cached_plan, fmt_outcome, headline_numbers
+from ui.team import team_rows
 
 WORKING = "working"
 HIGHLIGHT = "background-color: #fff8c5"
@@ -142,6 +143,8 @@ for owner in ("marketing", "sales"):
                 f"{op.needed_volume_at_confidence:,} (committed {op.committed_volume:,.0f})"
             )
     rows[f"{owner.capitalize()} needs, to be {confidence}% sure"] = cells
+if any(sc.team is not None for sc in scenarios):  # the team: what it books, sales in people
+    rows.update(team_rows(scenarios, plans, confidence))
 st.markdown("**The numbers**")
 st.dataframe(pd.DataFrame(rows, index=names).T, width="stretch")
 

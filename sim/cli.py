@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # the commands import what they use, so `validate` starts fas
     from .plan import PlanResult
     from .review import ReviewResult
     from .signal import Signals
+    from .team import TeamReport
     from .timing import TimeSummary
 
 # Choices the parser needs before any command module is loaded; tests/unit/test_cli.py pins
@@ -120,11 +122,64 @@ def render_plan(r: PlanResult) -> str:
             ]
         )
     notes = [o.note for o in r.owners.values() if o.note]
+    if (people := r.owners["sales"].people) is not None:
+        notes.append(people.sentence(r.owners["sales"].first_stage or "lead"))
     return (
         f"{r.scenario} ({r.quarter}): first-stage volume each owner needs for its share\n"
         + _table(rows)
         + ("\n" + "\n".join(notes) if notes else "")
     )
+
+
+@dataclass(frozen=True)
+class TeamOutput:
+    """What `team` prints: the report and sales' answer in people."""
+
+    report: TeamReport
+    plan: PlanResult
+
+    def to_dict(self) -> dict[str, Any]:
+        people = self.plan.owners["sales"].people
+        return {
+            "scenario": self.plan.scenario,
+            "quarter": self.plan.quarter,
+            "confidence": self.plan.confidence,
+            **self.report.to_dict(),
+            "people_needed": None if people is None else people.to_dict(),
+        }
+
+
+def render_team(t: TeamOutput) -> str:
+    r = t.report
+    rows = [["Week", "starts", "SDRs", "ramped", "AEs", "ramped", "booked"]]
+    for i, w in enumerate(r.weeks):
+        rows.append(
+            [
+                f"{i + 1}",
+                w.isoformat(),
+                f"{r.sdr_people[i]:.1f}",
+                f"{r.sdr_ramped[i]:.1f}",
+                f"{r.ae_people[i]:.1f}",
+                f"{r.ae_ramped[i]:.1f}",
+                f"{r.sourced_by_week[i]:.1f}",
+            ]
+        )
+    lines = [f"{t.plan.scenario} ({t.plan.quarter}): the team", _table(rows), ""]
+    if (s := r.sourced) is not None:
+        lines.append(
+            f"The SDRs book {s.mean:,.1f} {s.stage}s for {s.source} on average "
+            f"(P10-P90 {s.p10:,.0f}-{s.p90:,.0f}); sales commits {s.committed:,.0f}."
+        )
+    if (people := t.plan.owners["sales"].people) is not None:
+        lines.append(people.sentence(s.stage if s is not None else "lead"))
+    if r.follow_up is not None:
+        lines.append(r.follow_up.sentence())
+    if (load := r.ae_load) is not None:
+        lines.append(
+            f"AEs carry {load.capacity:,.0f} opportunities; {load.opportunities:,.0f} expected."
+        )
+    lines += [f"Warning: {w}" for w in r.warnings]
+    return "\n".join(lines)
 
 
 def render_review(r: ReviewResult) -> str:
@@ -189,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_plan.add_argument("file")
     p_plan.add_argument("--confidence", type=float, help="default: 0.8")
     p_plan.add_argument("--json", action="store_true")
+    p_team = sub.add_parser("team", help="the team: capacity by week, follow-up, people needed")
+    p_team.add_argument("file")
+    p_team.add_argument("--confidence", type=float, help="default: 0.8")
+    p_team.add_argument("--json", action="store_true")
     p_val = sub.add_parser("validate", help="check a scenario file")
     p_val.add_argument("file")
     sub.add_parser("schema", help="print the JSON Schema of scenario files (schema v1)")
@@ -290,6 +349,15 @@ def _run(args: argparse.Namespace) -> int:
 
         confidence = DEFAULT_CONFIDENCE if args.confidence is None else args.confidence
         _emit(plan(scenario, confidence=confidence), args.json, render_plan)
+    elif args.command == "team":
+        from .plan import DEFAULT_CONFIDENCE, plan
+        from .team import team_report
+
+        report = team_report(scenario)
+        if report is None:
+            raise ScenarioError("team: this scenario has no team (see docs/team.md)")
+        confidence = DEFAULT_CONFIDENCE if args.confidence is None else args.confidence
+        _emit(TeamOutput(report, plan(scenario, confidence=confidence)), args.json, render_team)
     else:
         print(f"ok: {scenario.name} ({scenario.quarter}), {len(scenario.sources)} sources")
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .models import Rate, Scenario, Source, Volume
+from .roster import ROLE_NAMES, Attrition, Member, Team
 
 MISSING = "—"
 _VOLUME_LAW = {
@@ -72,6 +73,53 @@ def _source_lines(source: Source) -> Iterator[tuple[str, str]]:
         )
 
 
+def _member(member: Member, stage: str) -> str:
+    role = ROLE_NAMES[member.role] + ("s" if member.people != 1 else "")
+    work = (
+        f"{_number(member.productivity)} {stage}s a week each"
+        if member.role == "sdr"
+        else f"carry {_number(member.productivity)} opportunities a quarter each"
+    )
+    return (
+        f"{member.people} {role} from {member.start} · {_number(member.ramp_weeks)} weeks' ramp"
+        f" · {work}"
+    )
+
+
+def _attrition(attrition: Attrition | None) -> str:
+    if attrition is None:
+        return "none"
+    if attrition.n is None:
+        return f"{attrition.mean:.0%} a year"
+    return f"{attrition.mean:.0%} a year · measured on {_number(attrition.n)} people"
+
+
+def _team_lines(scenario: Scenario, team: Team) -> Iterator[tuple[str, str]]:
+    """The team, one line per cohort (matched by name) and one per setting."""
+    sales = [s for s in scenario.sources if s.owner == "sales"]
+    booked = next((s for s in sales if team.source in (None, s.name)), None)
+    stage = booked.stages[0] if booked is not None else "lead"
+    for member in team.members:
+        yield f"Team · {member.name}", _member(member, stage)
+    if team.of_role("sdr"):
+        yield "Team · SDRs book", booked.name if booked is not None else MISSING
+        yield (
+            "Team · SDR pace uncertainty (CV)",
+            "known exactly" if team.sdr_pace_cv == 0 else f"{team.sdr_pace_cv:g}",
+        )
+        yield "Team · SDR attrition", _attrition(team.sdr_attrition)
+    if team.of_role("ae"):
+        yield "Team · AE attrition", _attrition(team.ae_attrition)
+        yield (
+            "Team · win rate beyond what the AEs carry",
+            "unchanged"
+            if team.ae_overload_win_factor == 1
+            else f"{team.ae_overload_win_factor:.0%} of the usual",
+        )
+    if team.follow_up_touches is not None:
+        yield "Team · follow-up touches per SDR per week", _number(team.follow_up_touches)
+
+
 def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -102,6 +150,8 @@ def assumptions(scenario: Scenario) -> dict[str, str]:
         lines.update(_source_lines(source))
     if scenario.sla is not None:
         lines.update(_flatten("SLA", scenario.sla.model_dump(mode="json", exclude_none=True)))
+    if scenario.team is not None:
+        lines.update(_team_lines(scenario, scenario.team))
     return lines
 
 

@@ -18,6 +18,11 @@ pipeline) and independent of the rates, so it thins the count like a known rate:
 negbin volume keeps its law with the mean scaled, a fixed volume becomes a sum of binomials
 over its weeks, and the opening pipeline's leads join the chain at their own stage, before the
 uncertain rates they still have to pass (each rate drawn once per trial, shared by all).
+
+A scenario's team (sim/team.py) changes a source through one `Drive`: the SDRs' volume law
+replaces the typed first-stage volume (with lags, thinned by the chance of each week's bookings
+to close in time), and AE overload adds one exact transition before the last step (untimed
+sources). Without a team every source is drawn exactly as before.
 """
 
 from __future__ import annotations
@@ -41,11 +46,13 @@ from .models import (
     Source,
     Volume,
 )
+from .team import Drive, drives
 
 DEFAULT_TRIALS = 50_000
 MIN_TRIALS = 100
 MAX_TRIALS = 5_000_000
 TABLE_CELLS = 4_000_000  # Beta-binomial transition entries above which a source is drawn directly
+MIX_CELLS_PER_CELL = 5  # a team's volume law costs about a fifth of a transition entry per cell
 TAIL = 1e-13  # probability mass left out of a tabulated law
 QUANTILES = (0.10, 0.50, 0.90)
 HIT_TOLERANCE = 1e-9
@@ -130,17 +137,87 @@ def beta_binomial_step(pmf: np.ndarray, alpha: float, beta: float) -> np.ndarray
     return _trim(pmf[low:] @ _transition_rows(alpha, beta, low, len(pmf)))
 
 
+_BINOMIAL: dict[float, np.ndarray] = {}
+
+
+def _binomial_matrix(rows: np.ndarray, size: int, p: float) -> np.ndarray:
+    """P(Bin(k, p) = j) for k in rows, j in 0..size-1, from log-gammas (scipy's binom.pmf is
+    several times slower, and this is on the path of every team with AE overload)."""
+    j = np.arange(size)
+    k = rows[:, None]
+    if p in (0.0, 1.0):  # all the mass at j = 0, or at j = k
+        at = np.zeros_like(k) if p == 0 else k
+        return np.asarray(j[None, :] == at, dtype=float)
+    lg = special.gammaln(np.arange(max(size, int(rows.max(initial=0)) + 1)) + 1.0)  # log(i!)
+    inside = j[None, :] <= k
+    kj = np.where(inside, k - j[None, :], 0)
+    log_pmf = lg[k] - lg[j][None, :] - lg[kj] + j[None, :] * math.log(p) + kj * math.log1p(-p)
+    return np.asarray(np.exp(np.where(inside, log_pmf, -np.inf)))
+
+
+def _binomial_rows(p: float, low: int, size: int) -> np.ndarray:
+    """Rows low..size-1 of the Binomial(k, p) transition matrix, kept per p like the
+    Beta-binomial ones."""
+    t = _BINOMIAL.get(p)
+    if (t is None or len(t) < size) and size * size <= _CACHED_CELLS:
+        grow = size if t is None else max(size, 2 * len(t))
+        n = min(grow, math.isqrt(_CACHED_CELLS))
+        t = _binomial_matrix(np.arange(n), n, p)
+        if len(_BINOMIAL) >= _TRANSITIONS_KEPT:
+            _BINOMIAL.pop(next(iter(_BINOMIAL)))
+        _BINOMIAL[p] = t
+    if t is not None and len(t) >= size:
+        return t[low:size, :size]
+    return _binomial_matrix(np.arange(low, size), size, p)
+
+
+def binomial_step(pmf: np.ndarray, p: float) -> np.ndarray:
+    """Law of the count after one known step: k leads -> Binomial(k, p)."""
+    low = _low_end(pmf)
+    return _trim(pmf[low:] @ _binomial_rows(p, low, len(pmf)))
+
+
+def overload_step(pmf: np.ndarray, capacity: int, factor: float) -> np.ndarray:
+    """Law of the opportunities worked at the full win rate when the AEs carry `capacity`:
+    k -> min(k, C) + Bin(max(k - C, 0), f). Bin(min(k, C), p) + Bin(k - C, p * f) has the law of
+    Bin(that count, p), so the step's own rate then applies as usual."""
+    if len(pmf) <= capacity + 1:
+        return pmf
+    excess = pmf[capacity:].copy()  # excess[m] = P(k = C + m)
+    out = np.zeros(len(pmf))
+    out[:capacity] = pmf[:capacity]
+    out[capacity:] = excess @ _binomial_rows(factor, 0, len(excess))
+    return out
+
+
 @lru_cache(maxsize=512)
-def _source_pmf_cached(source_json: str, max_cells: int) -> np.ndarray | None:
+def _source_pmf_cached(source_json: str, max_cells: int, drive: Drive | None) -> np.ndarray | None:
     source = Source.model_validate_json(source_json)
-    known = math.prod(r.mean for r in source.rates if not r.uncertain)
-    pmf = _trim(folded_pmf(source.volume, known))
+    cap = drive.ae_capacity if drive is not None and drive.overloads else None
+    before = source.rates[:-1] if cap is not None else source.rates  # commute with thinning
+    known = math.prod(r.mean for r in before if not r.uncertain)
+    if drive is not None and drive.volume is not None:
+        if drive.volume.cells(known) > max_cells * MIX_CELLS_PER_CELL:
+            return None  # a very large team: drawn directly
+        pmf = _trim(drive.volume.pmf(known))
+    else:
+        pmf = _trim(folded_pmf(source.volume, known))
     cells = 0
-    for rate in (r for r in source.rates if r.uncertain):
+    for rate in (r for r in before if r.uncertain):
         cells += step_cells(pmf)
         if cells > max_cells:
             return None
         pmf = beta_binomial_step(pmf, rate.alpha, rate.beta)
+    if cap is not None and drive is not None:
+        last = source.rates[-1]
+        cells += 2 * step_cells(pmf)
+        if cells > max_cells:
+            return None
+        pmf = _trim(overload_step(pmf, cap, drive.ae_factor))
+        if last.uncertain:
+            pmf = beta_binomial_step(pmf, last.alpha, last.beta)
+        else:
+            pmf = binomial_step(pmf, last.mean)
     pmf.flags.writeable = False
     return pmf
 
@@ -151,14 +228,16 @@ def source_pmf(
     *,
     weeks: int = DEFAULT_WEEKS,
     by_week: int | None = None,
+    drive: Drive | None = None,
 ) -> np.ndarray | None:
     """Exact law of a source's wins as a pmf on 0..K, or None if too large to tabulate.
 
     With time (lags or an opening pipeline), the wins of a quarter of `weeks` weeks: those that
-    reach the last stage by its last day, or by the end of week `by_week` when given."""
+    reach the last stage by its last day, or by the end of week `by_week` when given. `drive`
+    is what the scenario's team changes in this source (sim.team.drives)."""
     if not source.timed:
-        return _source_pmf_cached(source.model_dump_json(), max_cells)
-    return _timed_pmf_cached(source.model_dump_json(), max_cells, weeks, by_week or weeks)
+        return _source_pmf_cached(source.model_dump_json(), max_cells, drive)
+    return _timed_pmf_cached(source.model_dump_json(), max_cells, weeks, by_week or weeks, drive)
 
 
 def _binomial_sum(counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -193,8 +272,24 @@ def _thinning(source: Source, weeks: int, by_week: int) -> _Thinning:
     return _Thinning(new=clk.arrival_factors(m, days), opening=opening)
 
 
-def _new_leads_pmf(source: Source, weeks: int, new: np.ndarray, known: float) -> np.ndarray:
-    """Law of the first-stage leads that win in time, thinned by every known rate."""
+def _booked_in_time(drive: Drive, new: np.ndarray) -> float:
+    """Share of the SDRs' bookings that can close in time: each week's chance, weighted by the
+    week's share of the bookings (the SDRs' pace by week, from ramp, hires and attrition)."""
+    if drive.weights is None or len(drive.weights) != len(new):
+        return float(np.mean(new))
+    return math.fsum(w * t for w, t in zip(drive.weights, new.tolist(), strict=True))
+
+
+def _new_leads_pmf(
+    source: Source, weeks: int, new: np.ndarray, known: float, drive: Drive | None = None
+) -> np.ndarray | None:
+    """Law of the first-stage leads that win in time, thinned by every known rate (None: a
+    team's volume too large to tabulate)."""
+    if drive is not None and drive.volume is not None:
+        thin = known * _booked_in_time(drive, new)
+        if drive.volume.cells(thin) > TABLE_CELLS * MIX_CELLS_PER_CELL:
+            return None
+        return _trim(drive.volume.pmf(thin))
     volume = source.volume
     if np.all(new == new[0]):  # no clock for new leads (no lags): exactly the timeless law
         return _trim(folded_pmf(volume, known * float(new[0])))
@@ -210,13 +305,17 @@ def _new_leads_pmf(source: Source, weeks: int, new: np.ndarray, known: float) ->
 
 @lru_cache(maxsize=512)
 def _timed_pmf_cached(
-    source_json: str, max_cells: int, weeks: int, by_week: int
+    source_json: str, max_cells: int, weeks: int, by_week: int, drive: Drive | None = None
 ) -> np.ndarray | None:
+    """With time; a team's drive books the new leads (AE overload is not applied with time)."""
     source = Source.model_validate_json(source_json)
     thin = _thinning(source, weeks, by_week)
     known = math.prod(r.mean for r in source.rates if not r.uncertain)
     after = timing.known_from(source)
-    pmf = _new_leads_pmf(source, weeks, thin.new, known)
+    new_leads = _new_leads_pmf(source, weeks, thin.new, known, drive)
+    if new_leads is None:
+        return None
+    pmf = new_leads
     waiting = sorted(thin.opening)  # opening leads join before the first rate they still pass
     cells = 0
     for j, rate in enumerate(source.rates):
@@ -245,32 +344,49 @@ def _inverse_cdf(pmf: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, u, side="right"), len(pmf) - 1)
 
 
-def _draw_direct(source: Source, gen: np.random.Generator, trials: int) -> np.ndarray:
+def _draw_direct(
+    source: Source, gen: np.random.Generator, trials: int, drive: Drive | None = None
+) -> np.ndarray:
     """Wins for a source too large to tabulate: volume and rates by inverse CDF, then binomial."""
     law = volume_law(source.volume)
     u = gen.random(trials)
-    if source.volume.dist == "fixed":
+    if drive is not None and drive.volume is not None:
+        volume = drive.volume.draw(u, gen)
+    elif source.volume.dist == "fixed":
         volume = np.full(trials, int(source.volume.mean))
     else:
         low = int(law.ppf(TAIL))
         support = np.arange(low, int(law.isf(TAIL)) + 2)
         volume = low + _inverse_cdf(law.pmf(support), u)
-    p = np.ones(trials)
-    for rate in source.rates:
-        p *= (
-            special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
-            if rate.uncertain
-            else rate.mean
-        )
-    return gen.binomial(volume, p)
+    drawn = [
+        special.betaincinv(rate.alpha, rate.beta, gen.random(trials))
+        if rate.uncertain
+        else rate.mean
+        for rate in source.rates
+    ]
+    if drive is None or not drive.overloads:
+        p = np.ones(trials)
+        for r in drawn:
+            p *= r
+        return gen.binomial(volume, p)
+    assert drive.ae_capacity is not None
+    before = np.ones(trials)
+    for r in drawn[:-1]:
+        before *= r
+    opportunities = gen.binomial(volume, before)
+    worked = np.minimum(opportunities, drive.ae_capacity) + gen.binomial(
+        np.maximum(opportunities - drive.ae_capacity, 0), drive.ae_factor
+    )
+    return gen.binomial(worked, drawn[-1])
 
 
 def _draw_direct_timed(
-    source: Source, gen: np.random.Generator, trials: int, weeks: int
+    source: Source, gen: np.random.Generator, trials: int, weeks: int, drive: Drive | None = None
 ) -> np.ndarray:
     """The direct draw with time: each group of leads is thinned by its chance to finish."""
     law = volume_law(source.volume)
     u = gen.random(trials)
+    booked = drive.volume.draw(u, gen) if drive is not None and drive.volume is not None else None
     thin = _thinning(source, weeks, weeks)
     rates = np.empty((len(source.rates), trials))
     for j, rate in enumerate(source.rates):
@@ -282,7 +398,9 @@ def _draw_direct_timed(
     p = np.prod(rates, axis=0)
     weights = timing.clock(source, weeks).weights
     counts = timing.whole_weekly_counts(int(source.volume.mean), weights)
-    if source.volume.dist == "fixed" and counts is not None:
+    if booked is not None and drive is not None:  # the SDRs book the new leads
+        wins = gen.binomial(booked, _booked_in_time(drive, thin.new) * p)
+    elif source.volume.dist == "fixed" and counts is not None:
         wins = np.zeros(trials, dtype=np.int64)
         for n, t in zip(counts.tolist(), thin.new.tolist(), strict=True):
             if n and t:
@@ -307,16 +425,31 @@ def draw_source_wins(
     max_cells: int = TABLE_CELLS,
     *,
     weeks: int = DEFAULT_WEEKS,
+    drive: Drive | None = None,
 ) -> np.ndarray:
     """Wins of one source in each trial (int64 array of length `trials`); with time, the wins
-    of a quarter of `weeks` weeks."""
+    of a quarter of `weeks` weeks; `drive`: what the team changes in the source."""
     gen = np.random.default_rng(rng)
-    pmf = source_pmf(source, max_cells, weeks=weeks)
+    pmf = source_pmf(source, max_cells, weeks=weeks, drive=drive)
     if pmf is None:
         if source.timed:
-            return _draw_direct_timed(source, gen, trials, weeks)
-        return _draw_direct(source, gen, trials)
+            return _draw_direct_timed(source, gen, trials, weeks, drive)
+        return _draw_direct(source, gen, trials, drive)
     return _inverse_cdf(pmf, gen.random(trials))
+
+
+def expected_counts(source: Source, drive: Drive | None = None) -> list[float]:
+    """Expected count at every stage; with a team, from the SDRs' volume and the exact law of
+    the wins (AE overload lowers the last stage)."""
+    if drive is None:
+        return source.expected_counts()
+    first = drive.volume.mean if drive.volume is not None else source.volume.mean
+    counts = [first]
+    for rate in source.rates:
+        counts.append(counts[-1] * rate.mean)
+    if drive.overloads and (pmf := source_pmf(source, drive=drive)) is not None:
+        counts[-1] = float(np.arange(len(pmf)) @ pmf)
+    return counts
 
 
 def draw_bookings(wins: np.ndarray, deal: DealSize, rng: np.random.Generator | int) -> np.ndarray:
@@ -487,8 +620,9 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
     trials, seed = check_trials(trials), check_seed(seed)
     streams = np.random.default_rng(seed).spawn(2 + len(scenario.sources))
     weeks = scenario.quarter_weeks
+    driven = drives(scenario)
     wins = [
-        draw_source_wins(source, streams[2 + i], trials, weeks=weeks)
+        draw_source_wins(source, streams[2 + i], trials, weeks=weeks, drive=driven.get(source.name))
         for i, source in enumerate(scenario.sources)
     ]
     owner_wins = {
@@ -512,7 +646,7 @@ def simulate(scenario: Scenario, trials: int = DEFAULT_TRIALS, seed: int = 0) ->
             name=s.name,
             owner=s.owner,
             stages=tuple(s.stages),
-            expected=tuple(s.expected_counts()),
+            expected=tuple(expected_counts(s, driven.get(s.name))),
             wins=Outcome.of(w, math.inf),
         )
         for s, w in zip(scenario.sources, wins, strict=True)
@@ -542,7 +676,11 @@ def exact(scenario: Scenario) -> SimulationResult | None:
     """
     if scenario.metric != "customers":
         return None
-    pmfs = [source_pmf(s, weeks=scenario.quarter_weeks) for s in scenario.sources]
+    driven = drives(scenario)
+    pmfs = [
+        source_pmf(s, weeks=scenario.quarter_weeks, drive=driven.get(s.name))
+        for s in scenario.sources
+    ]
     if any(p is None for p in pmfs):
         return None
     owner_pmf = {o: np.ones(1) for o in OWNERS}
@@ -565,7 +703,7 @@ def exact(scenario: Scenario) -> SimulationResult | None:
                 name=s.name,
                 owner=s.owner,
                 stages=tuple(s.stages),
-                expected=tuple(s.expected_counts()),
+                expected=tuple(expected_counts(s, driven.get(s.name))),
                 wins=Outcome.of_pmf(p, math.inf),
             )
             for s, p in zip(scenario.sources, pmfs, strict=True)

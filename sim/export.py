@@ -13,12 +13,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from .models import OWNERS, Scenario, content_hash
+from .roster import ROLE_NAMES
 from .sla import SLA
 
 if TYPE_CHECKING:  # the numeric stack is imported where a document is built
     from .engine import SimulationResult
     from .plan import PlanResult
     from .sensitivity import Tornado
+    from .team import TeamReport
 
 FORMATS = ("json", "md", "html", "xlsx")
 DOC_TRIALS = 50_000
@@ -89,12 +91,14 @@ class PlanDocument:
     on: date
     sensitivity: Tornado
     signoff: SignOff | None = None
+    team: TeamReport | None = None
 
     @classmethod
     def build(cls, scenario: Scenario, *, on: date, signoff: SignOff | None = None) -> PlanDocument:
         from .engine import exact, simulate
         from .plan import plan
         from .sensitivity import tornado
+        from .team import team_report
 
         return cls(
             scenario=scenario,
@@ -106,6 +110,7 @@ class PlanDocument:
             on=on,
             sensitivity=tornado(scenario, trials=20_000, seed=0),
             signoff=signoff,
+            team=team_report(scenario),
         )
 
     def unit(self) -> str:
@@ -241,6 +246,130 @@ class PlanDocument:
         }
 
 
+def team_rows(doc: PlanDocument) -> list[dict[str, Cell]]:
+    """The team, one row per person or cohort (the Team sheet and table)."""
+    team = doc.scenario.team
+    if team is None or doc.team is None:
+        return []
+    stage = doc.team.sourced.stage if doc.team.sourced is not None else "lead"
+    first = doc.team.weeks[0]
+    return [
+        {
+            "Name": Cell(m.name),
+            "Role": Cell(ROLE_NAMES[m.role]),
+            "People": Cell(m.people, "count"),
+            "Start": Cell(m.start),
+            "Planned hire": Cell("yes" if m.start_date >= first else "no"),
+            "Ramp weeks": amount(m.ramp_weeks),
+            "Productivity": amount(m.productivity),
+            "Productivity is": Cell(
+                f"{stage}s per week each, ramped"
+                if m.role == "sdr"
+                else "opportunities carried per quarter each"
+            ),
+        }
+        for m in team.members
+    ]
+
+
+def hiring_rows(doc: PlanDocument) -> list[dict[str, Cell]]:
+    """The hiring plan by week: people, ramped equivalents, what they book and can follow up."""
+    r = doc.team
+    if r is None:
+        return []
+    stage = r.sourced.stage if r.sourced is not None else "lead"
+    rows = []
+    for i, week in enumerate(r.weeks):
+        row = {
+            "Week": Cell(i + 1, "count"),
+            "Starts": Cell(week.isoformat()),
+            "SDRs on the team": Cell(r.sdr_people[i], "number"),
+            "SDRs ramped": Cell(r.sdr_ramped[i], "number"),
+            "AEs on the team": Cell(r.ae_people[i], "number"),
+            "AEs ramped": Cell(r.ae_ramped[i], "number"),
+            f"{stage}s booked (expected)": Cell(r.sourced_by_week[i], "number"),
+        }
+        if r.follow_up is not None:
+            row["Follow-up touches owed"] = Cell(r.follow_up.owed_by_week[i], "number")
+            row["Follow-up touches possible"] = Cell(r.follow_up.capacity_by_week[i], "number")
+        rows.append(row)
+    return rows
+
+
+def team_findings(doc: PlanDocument) -> list[str]:
+    """What the team means for the plan, in sentences."""
+    r = doc.team
+    if r is None:
+        return []
+    out = []
+    if (sourced := r.sourced) is not None:
+        out.append(
+            f"The SDRs book {sourced.mean:,.0f} {sourced.stage}s for {sourced.source} on average "
+            f"(P10–P90 {sourced.p10:,.0f}–{sourced.p90:,.0f}); sales commits "
+            f"{sourced.committed:,.0f}."
+        )
+    people = doc.plan.owners["sales"].people
+    if people is not None:
+        out.append(people.sentence(r.sourced.stage if r.sourced is not None else "lead"))
+    if r.follow_up is not None and r.follow_up.feasible:
+        out.append(r.follow_up.sentence())
+    if (load := r.ae_load) is not None and load.excess <= 0.5:
+        out.append(
+            f"The AEs carry {load.capacity:,.0f} opportunities; {load.opportunities:,.0f} are "
+            "expected."
+        )
+    return out + [f"Warning: {w}" for w in r.warnings]
+
+
+def team_sheets(doc: PlanDocument) -> dict[str, list[dict[str, Cell]]]:
+    """The spreadsheet's team sheets (none without a team)."""
+    if doc.team is None:
+        return {}
+    sheets = {
+        "Team": team_rows(doc),
+        "Hiring plan": hiring_rows(doc),
+        "Team findings": [{"Finding": Cell(t)} for t in team_findings(doc)],
+    }
+    return {name: rows for name, rows in sheets.items() if rows}
+
+
+def _team_markdown(doc: PlanDocument) -> list[str]:
+    if doc.team is None:
+        return []
+    lines = ["", "## The team and the hiring plan", ""]
+    lines += [f"- {_md(t)}" for t in team_findings(doc)]
+    for rows in (team_rows(doc), hiring_rows(doc)):
+        if rows:
+            head = list(rows[0])
+            lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(_md(_shown(r[h])) for h in head) + " |" for r in rows]
+    return lines
+
+
+def _team_html(doc: PlanDocument) -> str:
+    if doc.team is None:
+        return ""
+    import plotly.io as pio
+
+    from .team_charts import follow_up_chart, hiring_chart
+
+    static = {"displayModeBar": False, "staticPlot": True}
+    findings = "".join(f"<li>{html.escape(t)}</li>" for t in team_findings(doc))
+    members = _table(team_rows(doc)) if team_rows(doc) else "<p>No people in the team yet.</p>"
+    charts = [hiring_chart(doc.team)]
+    if doc.team.follow_up is not None:
+        charts.append(follow_up_chart(doc.team))
+    shown = "".join(
+        f'<div class="chart">'
+        f"{pio.to_html(c, include_plotlyjs=False, full_html=False, config=static)}</div>"
+        for c in charts
+    )
+    return (
+        f"<h2>The team and the hiring plan</h2><ul>{findings}</ul>{members}{shown}"
+        f"{_table(hiring_rows(doc))}"
+    )
+
+
 def export_json(scenario: Scenario) -> bytes:
     return scenario.to_json().encode()
 
@@ -266,6 +395,7 @@ def export_markdown(doc: PlanDocument) -> bytes:
         lines.append(f"- Note: {_md(sla.sql.note)}")
     lines += ["", "## What sales owes every MQL", ""]
     lines += [f"- {_md(t)}" for t in sla.follow_up.terms()]
+    lines += _team_markdown(doc)
     lines += ["", f"## Funnel targets per stage and owner ({DOC_CONFIDENCE:.0%} confidence)", ""]
     rows = doc.funnel_rows()
     head = list(rows[0])
@@ -355,6 +485,7 @@ def export_html(doc: PlanDocument) -> bytes:
 <h2>What makes an SQL (BANT)</h2>
 <p>Required: {e(", ".join(sla.sql.required()) or "nothing")}</p>{sql_note}
 <h2>What sales owes every MQL</h2><ul>{follow}</ul>
+{_team_html(doc)}
 <h2>Funnel targets per stage and owner</h2>{_table(doc.funnel_rows())}
 <div class="chart">{funnel}</div>
 <h2>Sign-off</h2>
@@ -392,7 +523,7 @@ def export_xlsx(doc: PlanDocument) -> bytes:
     )
     bold = wb.add_format({"bold": True, "bg_color": "#F3F5F8", "border": 1})
     formats = {kind: wb.add_format({"num_format": f}) for kind, f in NUM_FORMATS.items()}
-    for name, rows in doc.sheets().items():
+    for name, rows in (doc.sheets() | team_sheets(doc)).items():
         ws = wb.add_worksheet(name)
         headers = list(dict.fromkeys(h for r in rows for h in r))  # union, first-seen order
         for c, h in enumerate(headers):

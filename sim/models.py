@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .roster import Team
 from .sla import SLA
 
 Owner = Literal["marketing", "sales"]
@@ -408,6 +409,10 @@ class Scenario(_Frozen):
         description=f"Optional: the quarter's weeks (default {DEFAULT_WEEKS}); a lead counts "
         "for the quarter only if it reaches the last stage by the last day",
     )
+    team: Team | None = Field(
+        default=None,
+        description="Optional: the SDRs and AEs behind the plan (capacity, hires, attrition)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -425,6 +430,14 @@ class Scenario(_Frozen):
                 raise ValueError(
                     f"sources[{i}].arrivals.weekly: {len(weekly)} numbers for a quarter of "
                     f"{self.quarter_weeks} weeks (one per week)"
+                )
+        if self.team is not None and self.team.source is not None:
+            sales = [s.name for s in self.sources if s.owner == "sales"]
+            if self.team.source not in sales:
+                listed = ", ".join(sales) if sales else "none in this scenario"
+                raise ValueError(
+                    f"team.source: {self.team.source!r} is not a sales source (sales sources: "
+                    f"{listed})"
                 )
         return self
 

@@ -8,20 +8,32 @@ Carlo noise; sources too large to tabulate fall back to a fixed-seed simulation.
 
 With time (sim.timing), only the wins that land by the quarter's last day count: a lead that
 arrives late is worth less, and the opening pipeline delivers its part whatever the volume.
+
+With a team (sim/team.py) the chances use what the SDRs book and AE overload; the volume
+back-solve keeps AE overload and asks what volume is needed whoever books it; and sales' answer
+is also given in people: the SDRs to add on the quarter's first day, or the weeks earlier the
+planned hires must start (`people_needed`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from . import timing
-from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, source_pmf
+from .engine import HIT_TOLERANCE, draw_bookings, draw_source_wins, expected_counts, source_pmf
 from .models import MAX_VOLUME, OWNERS, Owner, Scenario, ScenarioError, Source
+from .roster import Member
+from .team import MAX_EXTRA_SDRS, MAX_WEEKS_EARLIER, Drive, drives, quarter_start, sdr_source
+
+Drives = Mapping[str, Drive]
 
 DEFAULT_CONFIDENCE = 0.8
 FALLBACK_TRIALS = 20_000
@@ -57,15 +69,19 @@ def _with_mean(source: Source, mean: float) -> Any:
     return source.volume.model_copy(update={"mean": mean})
 
 
-def owner_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
-    """P(these sources together reach `target`) in the scenario's metric."""
+def owner_hit_probability(
+    scenario: Scenario, sources: list[Source], target: float, drives: Drives | None = None
+) -> float:
+    """P(these sources together reach `target`) in the scenario's metric; `drives` is what the
+    team changes per source name (none: the sources as typed)."""
     if target <= HIT_TOLERANCE:
         return 1.0
     law = np.ones(1)
     for source in sources:
-        pmf = source_pmf(source, weeks=scenario.quarter_weeks)
+        drive = (drives or {}).get(source.name)
+        pmf = source_pmf(source, weeks=scenario.quarter_weeks, drive=drive)
         if pmf is None:
-            return _simulated_hit_probability(scenario, sources, target)
+            return _simulated_hit_probability(scenario, sources, target, drives)
         law = np.convolve(law, pmf)
     wins = np.arange(len(law))
     if scenario.metric == "customers":
@@ -80,11 +96,16 @@ def owner_hit_probability(scenario: Scenario, sources: list[Source], target: flo
     return float(law @ sf)
 
 
-def _simulated_hit_probability(scenario: Scenario, sources: list[Source], target: float) -> float:
+def _simulated_hit_probability(
+    scenario: Scenario, sources: list[Source], target: float, drives: Drives | None = None
+) -> float:
     streams = np.random.default_rng(0).spawn(len(sources) + 1)
     wins = np.zeros(FALLBACK_TRIALS, dtype=np.int64)
     for source, gen in zip(sources, streams[1:], strict=True):
-        wins += draw_source_wins(source, gen, FALLBACK_TRIALS, weeks=scenario.quarter_weeks)
+        drive = (drives or {}).get(source.name)
+        wins += draw_source_wins(
+            source, gen, FALLBACK_TRIALS, weeks=scenario.quarter_weeks, drive=drive
+        )
     if scenario.deal_size is None or scenario.metric == "customers":
         return float(np.mean(wins >= target - HIT_TOLERANCE))
     bookings = draw_bookings(wins, scenario.deal_size, streams[0])
@@ -128,6 +149,52 @@ class SourcePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class PeopleNeeded:
+    """Sales' answer in people when SDRs book its volume."""
+
+    p_hit: float  # sales' chance with the team as planned
+    confidence: float
+    extra_sdrs: int | None  # SDRs starting on the quarter's first day; None: more than the cap
+    weeks_earlier: int | None  # how much earlier every planned hire must start; None: no hires
+    # or not enough even a year earlier
+    hires: int  # people in the planned hires (SDRs starting on or after the quarter's first day)
+    ramp_weeks: float  # the added SDRs' ramp and pace: those of the latest SDR cohort
+    productivity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "p_hit": self.p_hit,
+            "confidence": self.confidence,
+            "extra_sdrs": self.extra_sdrs,
+            "weeks_earlier": self.weeks_earlier,
+            "hires": self.hires,
+            "ramp_weeks": self.ramp_weeks,
+            "productivity": self.productivity,
+        }
+
+    def sentence(self, stage: str = "lead") -> str:
+        """What it takes, in people, in one sentence."""
+        sure = f"{self.confidence:.0%} sure"
+        if self.extra_sdrs == 0:
+            return f"The team as planned is already {sure} of sales' share."
+        if self.extra_sdrs is None:
+            text = f"even {MAX_EXTRA_SDRS:,} more SDRs would not make sales {sure}"
+        else:
+            n = self.extra_sdrs
+            text = (
+                f"{n} more SDR{'s' * (n != 1)} from the quarter's first day "
+                f"({self.ramp_weeks:g} weeks' ramp, {self.productivity:g} {stage}s a week)"
+            )
+        if self.weeks_earlier is not None:
+            w = self.weeks_earlier
+            text += f", or the planned hires starting {w} week{'s' * (w != 1)} earlier"
+        elif self.hires:
+            h = self.hires
+            text += f"; starting the {h} planned hire{'s' * (h != 1)} earlier is not enough"
+        return f"To be {sure} of sales' share: {text}."
+
+
+@dataclass(frozen=True, slots=True)
 class OwnerPlan:
     owner: Owner
     share: float
@@ -139,6 +206,7 @@ class OwnerPlan:
     needed_volume_expected: int | None
     needed_volume_at_confidence: int | None
     note: str
+    people: PeopleNeeded | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,6 +219,7 @@ class OwnerPlan:
             "needed_volume_expected": self.needed_volume_expected,
             "needed_volume_at_confidence": self.needed_volume_at_confidence,
             "note": self.note,
+            "people_needed": None if self.people is None else self.people.to_dict(),
         }
 
 
@@ -185,7 +254,39 @@ def _per_win_value(scenario: Scenario) -> float:
     return 1.0
 
 
-def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
+def _expected_outcome(scenario: Scenario, sources: list[Source], drives: Drives | None) -> float:
+    """Expected outcome of these sources; where the team changes a source, from its exact law
+    (AE overload is not linear in volume)."""
+    weeks = scenario.quarter_weeks
+    total = 0.0
+    for s in sources:
+        drive = (drives or {}).get(s.name)
+        pmf = source_pmf(s, weeks=weeks, drive=drive) if drive is not None else None
+        if drive is None:
+            total += timing.expected_wins(s, weeks)
+        elif pmf is not None:
+            total += float(np.arange(len(pmf)) @ pmf)
+        else:  # too large to tabulate: the expected funnel
+            total += expected_counts(s, drive)[-1]
+    return _per_win_value(scenario) * total
+
+
+def _smallest(ok: Callable[[int], bool], start: int, limit: int, low: int = 0) -> int | None:
+    """Smallest whole x in (low, limit] with ok(x), for ok monotone and not ok(low)."""
+    high = max(low + 1, start)
+    while not ok(high):
+        if high >= limit:
+            return None
+        low, high = high, min(high * 2, limit)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if ok(mid) else (mid, high)
+    return high
+
+
+def volume_for_expectation(
+    scenario: Scenario, owner: Owner, drives: Drives | None = None
+) -> int | None:
     """Smallest whole first-stage volume whose expected outcome reaches the owner's share."""
     sources = scenario.owner_sources(owner)
     target = scenario.owner_target(owner)
@@ -200,7 +301,7 @@ def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
         if per_unit <= 0:
             return None
         needed = math.ceil(target / per_unit - 1e-9)
-        return needed if needed <= MAX_VOLUME * len(sources) else None
+        return _with_overload(scenario, sources, target, needed, drives)
     yields = [timing.volume_yield(s, scenario.quarter_weeks) for s in sources]
     value = _per_win_value(scenario)
     in_hand = value * sum(opening for _, opening in yields)  # the opening pipeline's part
@@ -212,10 +313,28 @@ def volume_for_expectation(scenario: Scenario, owner: Owner) -> int | None:
     if per_unit <= 0:
         return None
     needed = math.ceil((target - in_hand) / per_unit - 1e-9)
-    return needed if needed <= MAX_VOLUME * len(sources) else None
+    return _with_overload(scenario, sources, target, needed, drives)
 
 
-def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -> int | None:
+def _with_overload(
+    scenario: Scenario, sources: list[Source], target: float, needed: int, drives: Drives | None
+) -> int | None:
+    """The volume whose expected outcome reaches `target`: `needed` when it is linear in the
+    volume; with AE overload (a drive on these sources), more: overload only lowers it."""
+    limit = MAX_VOLUME * len(sources)
+    if not any(s.name in (drives or {}) for s in sources):
+        return needed if needed <= limit else None
+    return _smallest(
+        lambda v: _expected_outcome(scenario, scale_sources(sources, v), drives) >= target - 1e-9,
+        needed,
+        limit,
+        low=needed - 1,
+    )
+
+
+def volume_for_confidence(
+    scenario: Scenario, owner: Owner, confidence: float, drives: Drives | None = None
+) -> int | None:
     """Smallest whole first-stage volume with P(owner reaches its share) >= confidence."""
     confidence = check_confidence(confidence)
     sources = scenario.owner_sources(owner)
@@ -226,7 +345,7 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
         return None
 
     def ok(total: int) -> bool:
-        p = owner_hit_probability(scenario, scale_sources(sources, total), target)
+        p = owner_hit_probability(scenario, scale_sources(sources, total), target, drives)
         return p >= confidence - 1e-12  # a tie within rounding counts as reached
 
     if any(s.timed for s in sources) and ok(0):
@@ -234,7 +353,7 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
     if all(s.win_probability == 0 for s in sources):
         return None
     limit = MAX_VOLUME * len(sources)
-    high = max(1, volume_for_expectation(scenario, owner) or 1)
+    high = max(1, volume_for_expectation(scenario, owner, drives) or 1)
     while not ok(high):
         if high >= limit:
             return None
@@ -244,6 +363,90 @@ def volume_for_confidence(scenario: Scenario, owner: Owner, confidence: float) -
         mid = (low + high) // 2
         low, high = (low, mid) if ok(mid) else (mid, high)
     return high
+
+
+def _sales_chance(scenario: Scenario) -> float:
+    sources = scenario.owner_sources("sales")
+    return owner_hit_probability(
+        scenario, sources, scenario.owner_target("sales"), drives(scenario)
+    )
+
+
+def _with_members(scenario: Scenario, members: list[Member]) -> Scenario:
+    assert scenario.team is not None
+    team = scenario.team.model_copy(update={"members": members})
+    return scenario.model_copy(update={"team": team})
+
+
+def people_needed(scenario: Scenario, confidence: float) -> PeopleNeeded | None:
+    """Sales' share in people: SDRs to add on the quarter's first day (like the latest SDR
+    cohort), or the weeks earlier the planned hires must start. None unless SDRs book a source.
+    """
+    confidence = check_confidence(confidence)
+    team = scenario.team
+    if team is None or sdr_source(scenario) is None:
+        return None
+    if team.ae_overload_win_factor >= 1 or not team.of_role("ae"):
+        # Sales' chance then depends on sales' sources alone: a marketing move reuses the answer.
+        scenario = scenario.model_copy(update={"sources": scenario.owner_sources("sales")})
+    return _people_needed(scenario.model_dump_json(), confidence)
+
+
+@lru_cache(maxsize=128)
+def _people_needed(scenario_json: str, confidence: float) -> PeopleNeeded:
+    scenario = Scenario.model_validate_json(scenario_json)
+    team = scenario.team
+    assert team is not None
+    sdrs = team.of_role("sdr")
+    latest = max(sdrs, key=lambda m: m.start_date)
+    first = quarter_start(scenario.quarter)
+    members = list(team.members)
+    p_now = _sales_chance(scenario)
+
+    def sure(candidate: Scenario) -> bool:
+        return _sales_chance(candidate) >= confidence - 1e-12
+
+    def extra(k: int) -> Scenario:
+        name = "Extra SDRs"
+        while any(m.name == name for m in members):
+            name += "+"
+        added = Member(
+            name=name,
+            role="sdr",
+            people=min(k, 1000),
+            start=first.isoformat(),
+            ramp_weeks=latest.ramp_weeks,
+            productivity=latest.productivity,
+        )
+        return _with_members(scenario, [*members, added])
+
+    reached = p_now >= confidence - 1e-12
+    extra_sdrs = 0 if reached else _smallest(lambda k: sure(extra(k)), 1, MAX_EXTRA_SDRS)
+    hires = [i for i, m in enumerate(members) if m.role == "sdr" and m.start_date >= first]
+
+    def earlier(weeks: int) -> Scenario:
+        moved = [
+            m.model_copy(update={"start": (m.start_date - timedelta(weeks=weeks)).isoformat()})
+            if i in hires
+            else m
+            for i, m in enumerate(members)
+        ]
+        return _with_members(scenario, moved)
+
+    weeks_earlier: int | None = None
+    if reached:
+        weeks_earlier = 0
+    elif hires and sure(earlier(MAX_WEEKS_EARLIER)):
+        weeks_earlier = _smallest(lambda w: sure(earlier(w)), 1, MAX_WEEKS_EARLIER)
+    return PeopleNeeded(
+        p_hit=p_now,
+        confidence=confidence,
+        extra_sdrs=extra_sdrs,
+        weeks_earlier=weeks_earlier,
+        hires=sum(members[i].people for i in hires),
+        ramp_weeks=latest.ramp_weeks,
+        productivity=latest.productivity,
+    )
 
 
 def _owner_note(owner: Owner, sources: list[Source], needed_conf: int | None, target: float) -> str:
@@ -263,11 +466,13 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
     confidence = check_confidence(confidence)
     owners: dict[Owner, OwnerPlan] = {}
     source_plans: dict[str, SourcePlan] = {}
+    driven = drives(scenario)  # what the team books and carries: the chances
+    typed = drives(scenario, sdr_volume=False)  # the volume back-solve keeps only AE load
     for owner in OWNERS:
         sources = scenario.owner_sources(owner)
         target = scenario.owner_target(owner)
-        need_exp = volume_for_expectation(scenario, owner)
-        need_conf = volume_for_confidence(scenario, owner, confidence)
+        need_exp = volume_for_expectation(scenario, owner, typed)
+        need_conf = volume_for_confidence(scenario, owner, confidence, typed)
         stage_names = {s.stages[0] for s in sources}
         owners[owner] = OwnerPlan(
             owner=owner,
@@ -275,14 +480,14 @@ def plan(scenario: Scenario, confidence: float = DEFAULT_CONFIDENCE) -> PlanResu
             target=target,
             first_stage=stage_names.pop() if len(stage_names) == 1 else None,
             committed_volume=sum(s.volume.mean for s in sources),
-            expected_outcome=_per_win_value(scenario)
-            * sum(timing.expected_wins(s, scenario.quarter_weeks) for s in sources),
-            p_hit=owner_hit_probability(scenario, sources, target)
+            expected_outcome=_expected_outcome(scenario, sources, driven),
+            p_hit=owner_hit_probability(scenario, sources, target, driven)
             if sources
             else float(target <= 0),
             needed_volume_expected=need_exp,
             needed_volume_at_confidence=need_conf,
             note=_owner_note(owner, sources, need_conf, target),
+            people=people_needed(scenario, confidence) if owner == "sales" else None,
         )
         weights = _weights(sources) if sources else []
         for source, w in zip(sources, weights, strict=True):

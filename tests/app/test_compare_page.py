@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_helpers import run_page
+from app_helpers import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
-from sim import load_scenario, parse_scenario
+from sim import load_scenario, parse_scenario, plan
+from sim.team import team_report
 from ui.shell import SEED_FILE
 from ui.storage import _open, default_url
 
@@ -116,3 +117,25 @@ def test_presentation_mode_hides_the_pickers_and_the_table() -> None:
     assert at.multiselect(key="compare_pick").disabled
     assert len(at.dataframe) == 1  # the numbers stay, the assumptions table goes
     assert len(chances(at)) == 2
+
+
+def test_team_differences_and_sales_in_people_side_by_side() -> None:
+    team_plan = load_scenario(ROOT / "examples" / "team-plan.json")
+    at, _ = compare_page(team_plan)
+    numbers = at.dataframe[0].value
+    assert numbers.loc["What the SDRs book"].tolist()[0] == "no team"  # the working seed plan
+    report = team_report(team_plan)
+    assert report is not None
+    assert report.sourced is not None
+    booked = numbers.loc["What the SDRs book"].tolist()[1]
+    assert booked.startswith(f"{report.sourced.mean:,.0f} SQLs (P10–P90 {report.sourced.p10:,.0f}")
+    people = numbers.loc["SDRs sales needs, to be 80% sure"].tolist()
+    assert people[0] == "—"
+    needed = plan(team_plan, 0.8).owners["sales"].people
+    assert needed is not None
+    assert people[1] == f"{needed.extra_sdrs} more from day one"
+    table = at.dataframe[1].value
+    assert table.loc["Team · January SDR hires"].tolist()[:2] == [
+        "—",
+        "2 SDRs from 2027-01-11 · 8 weeks' ramp · 1.50 SQLs a week each",
+    ]

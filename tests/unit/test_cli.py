@@ -207,3 +207,30 @@ def test_options_left_out_take_the_modules_defaults() -> None:
     assert json.loads(out.stdout)["trials"] == 50_000
     out = run("plan", str(SEED_FILE), "--json")
     assert json.loads(out.stdout)["confidence"] == 0.8
+
+
+TEAM_FILE = ROOT / "examples" / "team-plan.json"
+
+
+def test_team_json_and_table() -> None:
+    out = run("team", str(TEAM_FILE), "--confidence", "0.8", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    scenario = load_scenario(TEAM_FILE)
+    people = plan(scenario, 0.8).owners["sales"].people
+    assert people is not None
+    assert data["people_needed"] == json.loads(json.dumps(people.to_dict()))
+    assert len(data["weeks"]) == 13
+    assert data["sourced"]["source"] == "Outbound"
+    assert data["follow_up"]["feasible"] is True
+    text = run("team", str(TEAM_FILE)).stdout
+    assert "The SDRs book" in text
+    assert "more SDRs from the quarter's first day" in text
+    plan_text = run("plan", str(TEAM_FILE)).stdout
+    assert "more SDRs from the quarter's first day" in plan_text
+
+
+def test_team_without_a_team_is_one_line_error() -> None:
+    out = run("team", str(SEED_FILE))
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: team: this scenario has no team (see docs/team.md)"

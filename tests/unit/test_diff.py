@@ -136,3 +136,52 @@ def test_compare_chart_refuses_different_metrics() -> None:
     results = [simulate(s, trials=2_000, seed=1) for s in (SEED, bookings)]
     with pytest.raises(ValueError, match="metric"):
         compare_chart(results, ["A", "B"])
+
+
+TEAM = {
+    "members": [
+        {"name": "SDRs", "role": "sdr", "people": 5, "start": "2026-01-05", "productivity": 1.6},
+        {
+            "name": "Jan hires",
+            "role": "sdr",
+            "people": 2,
+            "start": "2027-01-11",
+            "ramp_weeks": 8,
+            "productivity": 1.6,
+        },
+        {"name": "AEs", "role": "ae", "people": 4, "start": "2025-06-01", "productivity": 28},
+    ],
+    "sdr_attrition": {"mean": 0.3, "n": 20},
+    "ae_overload_win_factor": 0.6,
+}
+
+
+def test_team_differences_are_lines_matched_by_cohort_name() -> None:
+    with_team = parse_scenario({**SEED.to_dict(), "team": TEAM})
+    lines = assumptions(with_team)
+    assert lines["Team · Jan hires"] == (
+        "2 SDRs from 2027-01-11 · 8 weeks' ramp · 1.60 SQLs a week each"
+    )
+    assert (
+        lines["Team · AEs"]
+        == "4 AEs from 2025-06-01 · 0 weeks' ramp · carry 28 opportunities a quarter each"
+    )
+    assert lines["Team · SDR attrition"] == "30% a year · measured on 20 people"
+    assert lines["Team · win rate beyond what the AEs carry"] == "60% of the usual"
+    later = {**TEAM, "members": [{**TEAM["members"][1], "start": "2027-02-15"}, TEAM["members"][0]]}
+    changes = {
+        c.label: (c.before, c.after)
+        for c in diff(with_team, parse_scenario({**SEED.to_dict(), "team": later}))
+    }
+    assert set(changes) == {
+        "Team · Jan hires",
+        "Team · AEs",
+        "Team · AE attrition",
+        "Team · win rate beyond what the AEs carry",
+    }
+    assert changes["Team · Jan hires"][1].startswith("2 SDRs from 2027-02-15")
+    assert changes["Team · AEs"][1] == MISSING
+    assert not any(c.label.startswith("Team") for c in diff(SEED, SEED))
+    table = side_by_side([SEED, with_team], ["Without", "With"])
+    assert table.loc["Team · SDRs", "Without"] == MISSING
+    assert bool(table.loc["Team · SDRs", "differs"])

@@ -236,3 +236,44 @@ def test_a_plan_not_agreed_says_so() -> None:
     assert "Not agreed yet" in export(AGREED, "html", on=DAY).decode()
     summary = pd.read_excel(io.BytesIO(export(AGREED, "xlsx", on=DAY)))
     assert summary.set_index("Item").loc["Agreed", "Value"] == "not agreed yet"
+
+
+TEAM_PLAN = load_scenario(ROOT / "examples" / "team-plan.json")
+
+
+def test_exports_carry_the_team_and_the_hiring_plan() -> None:
+    assert json.loads(export(TEAM_PLAN, "json", on=DAY))["team"] == TEAM_PLAN.to_dict()["team"]
+    doc = PlanDocument.build(TEAM_PLAN, on=DAY)
+    assert doc.team is not None
+    md = export(TEAM_PLAN, "md", on=DAY).decode()
+    assert "## The team and the hiring plan" in md
+    assert "| January SDR hires | SDR | 2 | 2027-01-11 | yes |" in md
+    assert doc.team.sourced is not None
+    assert f"The SDRs book {doc.team.sourced.mean:,.0f} SQLs for Outbound on average" in md
+    assert "2 more SDRs from the quarter" in md
+    page = export(TEAM_PLAN, "html", on=DAY).decode()
+    assert page.count("Plotly.newPlot") == 5  # + the hiring plan and the follow-up load
+    raw = export(TEAM_PLAN, "xlsx", on=DAY)
+    sheets = pd.read_excel(io.BytesIO(raw), sheet_name=None)
+    assert list(sheets)[-3:] == ["Team", "Hiring plan", "Team findings"]
+    hiring = sheets["Hiring plan"]
+    assert len(hiring) == 13
+    assert float(hiring["SQLs booked (expected)"].sum()) == pytest.approx(
+        doc.team.sourced.mean, rel=0.01
+    )
+    assert hiring["SDRs on the team"].dtype.kind == "f"  # numbers stay numbers
+    team = sheets["Team"]
+    assert list(team["People"]) == [m.people for m in TEAM_PLAN.team.members]
+    # A plan without a team has none of it.
+    assert "team" not in export(AGREED, "md", on=DAY).decode().lower()
+
+
+def test_team_names_are_escaped_and_neutralised() -> None:
+    data = TEAM_PLAN.to_dict()
+    data["team"]["members"][1]["name"] = '=HYPERLINK("x")<b>'
+    s = parse_scenario(data)
+    page = export(s, "html", on=DAY).decode()
+    assert "<b>" not in page.split("The team and the hiring plan")[1]
+    wb = openpyxl.load_workbook(io.BytesIO(export(s, "xlsx", on=DAY)))
+    names = [c.value for c in wb["Team"]["A"]]
+    assert '\'=HYPERLINK("x")<b>' in names
