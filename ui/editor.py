@@ -21,7 +21,7 @@ DEFAULT_DEAL = {"mean": 30000, "cv": 0.6}
 DEFAULT_NEGBIN_CV = 0.25
 SYNCED = "plan_synced_rev"
 REPORTED = "plan_reported"  # each widget's value as the browser reported it on the last run
-SENT = "plan_sent"  # each widget's value as the server last wrote it (sync_widgets)
+SENT = "plan_sent"  # each widget's latest values as the server wrote them (sync_widgets)
 _SEEN = "plan_seen"  # this run's report, until the run settles
 
 
@@ -108,33 +108,45 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
     for b in bindings(scenario):
         if reload or b.key not in st.session_state:
             value = _get(data, b.path)
-            st.session_state[b.key] = sent[b.key] = b.to_widget(
-                b.default if value is None else value
-            )
+            st.session_state[b.key] = value = b.to_widget(b.default if value is None else value)
+            written = sent.setdefault(b.key, [])
+            if not written or written[-1] != value:
+                written.append(value)
+                del written[:-_WRITES_KEPT]
     st.session_state[SYNCED] = rev
+
+
+_WRITES_KEPT = 8  # the server's latest writes into a widget that the browser may still report
 
 
 def moved(scenario: Scenario) -> set[str]:
     """The widgets the leader moved since the last settled run.
 
     A browser reports every widget's value on each run, and may report a value from before the
-    screen showed another leader's move (its request crossed the update on the way). So a move
-    is a value that differs from the one this browser reported last time and from the one the
-    server last wrote into the widget; comparing with the scenario instead would take a stale
-    value for a move and undo the other leader's change.
+    screen showed another leader's move (its request crossed the update on the way), even one
+    from two or three updates back when moves arrive quickly. So a move is a value that differs
+    from the one this browser reported last time and from every value the server wrote into
+    the widget since the browser last showed the latest; comparing with the scenario instead
+    would take a stale value for a move and undo the other leader's change. A stale value is
+    not a move: the widget is set back to the server's latest value.
 
     This run's report counts as "last time" only once the run settles (settle()): a run that a
     newer move interrupts before saving leaves its move to be read again by the next run.
     """
     before = st.session_state.get(REPORTED, {})
-    sent = st.session_state.get(SENT, {})
+    sent: dict[str, list[Any]] = st.session_state.setdefault(SENT, {})
     now = {b.key: st.session_state[b.key] for b in bindings(scenario) if b.key in st.session_state}
     st.session_state[_SEEN] = now
-    return {
-        key
-        for key, value in now.items()
-        if key in before and value != before[key] and (key not in sent or value != sent[key])
-    }
+    moves = set()
+    for key, value in now.items():
+        written = sent.get(key, [])
+        if written and value == written[-1]:
+            del written[:-1]  # the browser shows the latest: older writes are no longer reported
+        elif key in before and value != before[key] and value not in written:
+            moves.add(key)
+        elif written:
+            st.session_state[key] = written[-1]  # a stale report: show the server's value again
+    return moves
 
 
 def settle(taken: Iterable[str] = ()) -> None:
@@ -143,7 +155,7 @@ def settle(taken: Iterable[str] = ()) -> None:
     now = st.session_state.get(_SEEN, {})
     sent = st.session_state.setdefault(SENT, {})
     for key in taken:
-        sent[key] = now[key]
+        sent[key] = [now[key]]
     st.session_state[REPORTED] = dict(now)
 
 

@@ -108,3 +108,24 @@ def test_a_move_cut_short_before_its_save_is_saved_by_the_next_run(monkeypatch) 
     at.run()  # the next run: the browser reports the same 66%
     assert store.load(sid)[0].sources[0].rates[0].mean == 0.66
     assert at.slider(key="plan_s0_rate0").value == 66
+
+
+def test_a_browser_reporting_an_older_update_does_not_undo_the_room() -> None:
+    """A follower's browser may report a value the server wrote two updates ago (its requests
+    crossed two quick moves on the way); that is not a move, and the widget is set back to the
+    latest value."""
+    maya, sam, sid = two_leaders()  # both screens at 70%
+    store = _open(default_url())
+    maya.slider(key="plan_s0_rate0").set_value(71).run()
+    sam.slider(key="plan_s0_rate0").set_value(70)  # Sam's browser has not shown 71% yet...
+    sam.run()  # ... and the page catches up to 71%
+    maya.slider(key="plan_s0_rate0").set_value(72).run()
+    sam.slider(key="plan_s0_rate0").set_value(70)
+    sam.run()  # caught up to 72%; the browser still reports 70%
+    sam.slider(key="plan_s0_rate0").set_value(71)  # it now shows 71% (the first update)
+    sam.run()
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.72  # Maya's move stands
+    assert [v.author for v in store.versions(sid)][-1] == "Maya"
+    assert sam.slider(key="plan_s0_rate0").value == 72
+    sam.slider(key="plan_s0_rate0").set_value(65).run()  # and Sam's own moves still land
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.65
