@@ -23,6 +23,8 @@ SYNCED = "plan_synced_rev"
 REPORTED = "plan_reported"  # each widget's value as the browser reported it on the last run
 SENT = "plan_sent"  # each widget's latest values as the server wrote them (sync_widgets)
 _SEEN = "plan_seen"  # this run's report, until the run settles
+_WRITES = "plan_writes"  # how many times the server wrote into the widgets (sync or set back)
+_OBSERVED = "plan_observed"  # ... as counted at the last poll
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
             if not written or written[-1] != value:
                 written.append(value)
                 del written[:-_WRITES_KEPT]
+            _count_write()
     st.session_state[SYNCED] = rev
 
 
@@ -146,7 +149,30 @@ def moved(scenario: Scenario) -> set[str]:
             moves.add(key)
         elif written:
             st.session_state[key] = written[-1]  # a stale report: show the server's value again
+            _count_write()
     return moves
+
+
+def _count_write() -> None:
+    st.session_state[_WRITES] = st.session_state.get(_WRITES, 0) + 1
+
+
+def observe() -> None:
+    """Read a poll's report (the live bar's timer): where the browser already shows the server's
+    latest write into a widget, the older writes are done with, so a later report of one of them
+    is the leader moving back to it, not a stale report. Only when the server wrote nothing since
+    the last poll: then the widget state is the browser's report, not the server's own write."""
+    writes = st.session_state.get(_WRITES, 0)
+    if st.session_state.get(_OBSERVED) != writes:
+        st.session_state[_OBSERVED] = writes
+        return
+    sent: dict[str, list[Any]] = st.session_state.get(SENT, {})
+    reported = st.session_state.get(REPORTED)
+    for key, written in sent.items():
+        if written and key in st.session_state and st.session_state[key] == written[-1]:
+            del written[:-1]
+            if reported is not None:
+                reported[key] = written[-1]
 
 
 def settle(taken: Iterable[str] = ()) -> None:

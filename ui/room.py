@@ -22,7 +22,7 @@ import streamlit as st
 from sim.merge import describe_all, field_label, value_text
 from sim.room import ChangeFeed, ago, others
 from sim.store import Presence, Replaced, Store, VersionInfo
-from ui import storage
+from ui import editor, storage
 from ui.text import md_text
 
 LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new version
@@ -158,6 +158,7 @@ def pending_undo() -> Any:
 @st.fragment(run_every=LIVE_EVERY_S)
 def live_bar() -> None:
     """Live status under the headline; reruns the page when another screen saved a version."""
+    editor.observe()
     s = storage.store()
     sid = st.session_state.get("store_id")
     if s is None or sid is None:

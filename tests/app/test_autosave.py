@@ -129,3 +129,17 @@ def test_a_browser_reporting_an_older_update_does_not_undo_the_room() -> None:
     assert sam.slider(key="plan_s0_rate0").value == 72
     sam.slider(key="plan_s0_rate0").set_value(65).run()  # and Sam's own moves still land
     assert store.load(sid)[0].sources[0].rates[0].mean == 0.65
+
+
+def test_a_leader_can_move_back_to_the_value_another_leader_replaced() -> None:
+    """Once a screen shows Sam's 71%, Maya's move back to 70% is a move (70% is an older value
+    the server wrote into her widget, but her browser has reported 71% since)."""
+    maya, sam, sid = two_leaders()  # both screens at 70%
+    store = _open(default_url())
+    sam.slider(key="plan_s0_rate0").set_value(71).run()
+    maya.run()  # Maya's screen catches up with Sam's 71%
+    maya.run()  # her browser reports 71% (as its next poll does)
+    maya.slider(key="plan_s0_rate0").set_value(70).run()
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.70
+    assert [v.author for v in store.versions(sid)][-1] == "Maya"
+    assert maya.slider(key="plan_s0_rate0").value == 70
