@@ -442,17 +442,25 @@ async def act(s: Session, c: Client, bench: Bench, moving: bool) -> None:
     think = bench.args.think
     rng = random.Random(s.index)
     next_move = bench.t0 + rng.uniform(0, think) if moving else math.inf
+    end = bench.deadline
+    drain = getattr(bench.args, "drain", 0.0)
     while True:
         now = time.perf_counter()
-        if (moving and now >= bench.deadline) or (not moving and bench.start.is_set()):
+        if moving and now >= end:
+            if end > bench.deadline or drain <= 0:
+                return
+            # The window closed: no more moves, but keep polling for --drain seconds, as a
+            # browser would, so the last moves reach every screen before the lags are judged.
+            end, next_move = bench.deadline + drain, math.inf
+        if not moving and bench.start.is_set():
             return
         if now >= next_move:
             clean = await move(s, c, True, now - next_move)
             next_move = time.perf_counter() + think * rng.uniform(0.5, 1.5)
         elif (fid := c.due_poll(now)) is not None:
-            clean = await poll(s, c, fid, moving)
+            clean = await poll(s, c, fid, moving and now < bench.deadline)
         else:
-            wake = min(next_move, c.next_tick(), bench.deadline)
+            wake = min(next_move, c.next_tick(), end)
             if moving:
                 await asyncio.sleep(max(wake - now, 0.0))
             else:
@@ -535,9 +543,20 @@ async def drive(
     bench.t0 = time.perf_counter()
     bench.deadline = bench.t0 + bench.args.seconds
     bench.start.set()
+
+    async def at_close() -> tuple[float, list[float]]:
+        """CPU used in the window, read when it closes (before the drain)."""
+        await asyncio.sleep(max(bench.deadline - time.perf_counter(), 0.0))
+        now = time.perf_counter()
+        return now - bench.t0, [
+            *(cpu_seconds(p) for p in pids),
+            time.process_time(),
+            machine_busy_seconds(),
+        ]
+
+    closing = asyncio.create_task(at_close())
     await asyncio.gather(*tasks)
-    window = time.perf_counter() - bench.t0
-    cpu1 = [*(cpu_seconds(p) for p in pids), time.process_time(), machine_busy_seconds()]
+    window, cpu1 = await closing
     return window, [b - a for a, b in zip(cpu0, cpu1, strict=True)]
 
 
@@ -829,6 +848,12 @@ def main() -> int:
         "--sessions", type=int, default=None, help="per room (default 5; with --rooms 0: 20)"
     )
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=10.0,
+        help="after the window, seconds of polling (no moves) for the last moves to arrive",
+    )
     parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument(

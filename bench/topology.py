@@ -169,7 +169,9 @@ def one_run(replicas: int, args: argparse.Namespace) -> tuple[dict[str, str], bo
     ]
     sessions = [s for room in rooms for s in room.sessions]
     ref = load.Session(len(sessions), -1, 0, "reference", load.REFERENCE_KEY, -1)
-    bench_args = SimpleNamespace(seconds=args.seconds, think=args.think, stop_on_error=False)
+    bench_args = SimpleNamespace(
+        seconds=args.seconds, think=args.think, drain=args.drain, stop_on_error=False
+    )
     bench = load.Bench(
         bench_args,  # type: ignore[arg-type]
         [f"ws://localhost:{proxy}/_stcore/stream", f"ws://localhost:{ref_port}/_stcore/stream"],
@@ -258,6 +260,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--replicas", default="1,2", help="replica counts to run, in order")
     parser.add_argument("--think", type=float, default=0.4)
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=10.0,
+        help="after the window, seconds of polling (no moves) for the last moves to arrive",
+    )
     parser.add_argument("--keep", action="store_true", help="keep each run's cluster folder")
     args = parser.parse_args()
     if not 1 <= args.sessions <= len(load.ROOM_KEYS):
