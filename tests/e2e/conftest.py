@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, AppServer
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+# Every `expect` waits on its condition up to this long unless it says otherwise (Playwright's
+# default is 5 s): the journeys test that things happen, not how fast (bench/ measures that), and
+# CI machines are often loaded.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

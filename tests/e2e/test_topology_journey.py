@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from sim.store import Store, latest_schema
 
 pytestmark = pytest.mark.e2e
-ARRIVES_MS = 10_000  # generous for a loaded CI machine; bench/room.py measures the real lag
+ARRIVES_MS = 30_000  # arrival, not speed: bench/topology.py and bench/load.py measure the lag
 
 
 @pytest.fixture(scope="module")
