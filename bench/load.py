@@ -839,6 +839,16 @@ def triple(values: list[float]) -> str:
     return f"{ms(values)} / {ms(values, 95)} / {ms(values, 100)} ms" if values else "-"
 
 
+def add_drain_argument(parser: argparse.ArgumentParser) -> None:
+    """--drain, shared with bench/topology.py."""
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=10.0,
+        help="after the window, seconds of polling (no moves) for the last moves to arrive",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -848,12 +858,7 @@ def main() -> int:
         "--sessions", type=int, default=None, help="per room (default 5; with --rooms 0: 20)"
     )
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument(
-        "--drain",
-        type=float,
-        default=10.0,
-        help="after the window, seconds of polling (no moves) for the last moves to arrive",
-    )
+    add_drain_argument(parser)
     parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument(

@@ -260,12 +260,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--replicas", default="1,2", help="replica counts to run, in order")
     parser.add_argument("--think", type=float, default=0.4)
-    parser.add_argument(
-        "--drain",
-        type=float,
-        default=10.0,
-        help="after the window, seconds of polling (no moves) for the last moves to arrive",
-    )
+    load.add_drain_argument(parser)
     parser.add_argument("--keep", action="store_true", help="keep each run's cluster folder")
     args = parser.parse_args()
     if not 1 <= args.sessions <= len(load.ROOM_KEYS):

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from e2e_helpers import ROOT, _free_port, move_slider
 from playwright.sync_api import Browser, expect
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import make_url
 
 from sim.store import Store, latest_schema
+from tests.postgres_db import throwaway_database
 
 pytestmark = pytest.mark.e2e
 
@@ -58,21 +58,8 @@ def image() -> str:
 @pytest.fixture
 def database() -> Iterator[str]:
     """A new PostgreSQL database on the test server (PACT_TEST_POSTGRES_URL), dropped after."""
-    base = os.environ.get("PACT_TEST_POSTGRES_URL")
-    if not base:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PACT_TEST_POSTGRES_URL is not set: scripts/test starts a server")
-        pytest.skip("no PostgreSQL server: set PACT_TEST_POSTGRES_URL or run scripts/test")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"pact_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database() as url:
+        yield url
 
 
 def podman(*args: str, check: bool = True) -> str:

@@ -3,17 +3,15 @@ screen served by the other (PostgreSQL: LISTEN/NOTIFY; SQLite: a poll of the hea
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_helpers import AppServer, move_slider
 from playwright.sync_api import Browser, expect
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+
+from tests.postgres_db import throwaway_database
 
 pytestmark = pytest.mark.e2e
 
@@ -24,21 +22,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
-    base = os.environ.get("PACT_TEST_POSTGRES_URL")
-    if not base:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PACT_TEST_POSTGRES_URL is not set: under CI=true this test must run")
-        pytest.skip("no PostgreSQL server: set PACT_TEST_POSTGRES_URL or run scripts/test")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"pact_e2e_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("pact_e2e") as url:
+        yield url
 
 
 def test_a_save_through_one_process_reaches_a_screen_on_the_other(

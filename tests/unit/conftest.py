@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, create_engine
 from unit_helpers import SEED_FILE
 
 import sim.store
 from sim.models import Scenario, load_scenario
 from sim.store import Store
+from tests.postgres_db import throwaway_database
 
 settings.register_profile(
     "pact",
@@ -38,35 +36,12 @@ def seed_dict() -> dict[str, Any]:
     return load_scenario(SEED_FILE).to_dict()
 
 
-POSTGRES_URL_VARIABLE = "PACT_TEST_POSTGRES_URL"
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL database for this test; dropped after it.
-
-    PACT_TEST_POSTGRES_URL names a server and a database to connect to first (scripts/test starts
-    a throwaway server and sets it); its user must be allowed to create databases. Unset, the
-    test is skipped, except under CI=true, where it fails: CI must run the PostgreSQL tests.
-    """
-    base = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"{POSTGRES_URL_VARIABLE} is not set: under CI=true the PostgreSQL store tests "
-                "must run (scripts/test starts a server and sets it)"
-            )
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_URL_VARIABLE} or run scripts/test")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"pact_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:  # FORCE: also ends connections a test left open (PG 13+)
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """The URL of a new, empty PostgreSQL database for this test; dropped after it
+    (tests/postgres_db.py: skipped without a server, except under CI=true, where it fails)."""
+    with throwaway_database() as url:
+        yield url
 
 
 # ---- the store, on every backend ----------------------------------------------------------
