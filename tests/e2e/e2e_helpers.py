@@ -115,6 +115,23 @@ def wait_idle(page: Any) -> None:
     ).to_be_attached(timeout=60_000)
 
 
+def click_until(page: Any, button: Any, shown: Any, tries: int = 3) -> None:
+    """Click `button` until `shown` is visible: a click that lands while the page is being
+    redrawn is lost (seen once in CI on Compare's Agree), so wait for the page to settle and
+    click again; the last try's failure is the test's."""
+    from playwright.sync_api import expect
+
+    for attempt in range(tries):
+        wait_idle(page)
+        button.click()
+        try:
+            expect(shown).to_be_visible(timeout=15_000)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+
+
 def download(page: Any, button: str, tries: int = 3) -> Any:
     """Click a download button and return the download; a click that lands while the page is
     being redrawn is lost, so wait for the page to settle and try again."""

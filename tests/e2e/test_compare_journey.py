@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_helpers import AppServer, go, move_slider, wait_idle
+from e2e_helpers import AppServer, click_until, go, move_slider, wait_idle
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -46,9 +46,10 @@ def test_two_proposals_compared_and_one_agreed(
     page.get_by_role("textbox", name="Who agrees (names, comma separated)").fill("Maya, Sam")
     page.get_by_role("textbox", name="Who agrees (names, comma separated)").press("Enter")
     wait_idle(page)
-    page.get_by_role("button", name=re.compile("Agree: lock it as the plan for 2027-Q1")).click()
-    expect(page.get_by_text(re.compile("Agreed by Maya, Sam: version"))).to_be_visible(
-        timeout=15_000
+    click_until(
+        page,
+        page.get_by_role("button", name=re.compile("Agree: lock it as the plan for 2027-Q1")),
+        page.get_by_text(re.compile("Agreed by Maya, Sam: version")),
     )
     page.screenshot(path=artifacts / "compare-agreed.png", full_page=True)
 
