@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sim.merge import FieldChange, apply_changes
 from sim.models import Scenario, ScenarioError, Source, parse_scenario
@@ -103,11 +104,14 @@ def _set(data: Any, path: tuple[str | int, ...], value: Any) -> None:
 
 
 def sync_widgets(scenario: Scenario, rev: int) -> None:
-    """Write the scenario into widget state after a load, or when the widgets were forgotten."""
+    """Write the scenario into widget state after a load, or when the widgets were forgotten;
+    and write again each widget whose value the browser did not send with this run."""
     reload = st.session_state.get(SYNCED) != rev
     data = scenario.to_dict()
     sent = st.session_state.setdefault(SENT, {})
-    for b in bindings(scenario):
+    keys = bindings(scenario)
+    unsent = set() if reload else unreported([b.key for b in keys])
+    for b in keys:
         if reload or b.key not in st.session_state:
             value = _get(data, b.path)
             st.session_state[b.key] = value = b.to_widget(b.default if value is None else value)
@@ -116,7 +120,27 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
                 written.append(value)
                 del written[:-_WRITES_KEPT]
             _count_write()
+        elif b.key in unsent:
+            # The browser has no value for this widget: it may not have drawn the value the
+            # server wrote before the next run drew the widget again without it. Streamlit then
+            # shows the widget's default (a target of 0), which the browser reports as a move.
+            # Written again, the value goes with the widget (seen under load in the room journey).
+            st.session_state[b.key] = st.session_state[b.key]
     st.session_state[SYNCED] = rev
+
+
+def unreported(keys: Iterable[str]) -> set[str]:
+    """The widgets among `keys` that were drawn before but whose value the browser did not send
+    with this run (Streamlit keeps no public record of that; with other internals than those of
+    the version this was written for, none)."""
+    try:
+        ctx = get_script_run_ctx()
+        state = ctx.session_state._state  # type: ignore[union-attr]
+        reported = set(state._new_widget_state)
+        ids = {key: state.get_widget_id_from_key(key) for key in keys}
+    except AttributeError:
+        return set()
+    return {key for key, wid in ids.items() if wid is not None and wid not in reported}
 
 
 _WRITES_KEPT = 8  # the server's latest writes into a widget that the browser may still report

@@ -21,6 +21,7 @@ import plotly.graph_objects  # noqa: F401  (warm import, see module docstring)
 from streamlit.web import cli
 
 from sim import load_scenario, plan, simulate
+from ui import runtime_fix
 from ui.auth import secrets_from_environment
 from ui.shell import SEED_FILE
 
@@ -51,6 +52,7 @@ def main() -> None:
     seed = load_scenario(SEED_FILE)
     simulate(seed, trials=1000, seed=0)  # builds and caches the seed plan's exact laws
     plan(seed)
+    runtime_fix.install()
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *secrets_options(), *sys.argv[1:]]
     sys.exit(cli.main())
 

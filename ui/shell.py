@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from sim.models import Scenario, load_scenario
-from ui import auth, room, storage
+from ui import auth, room, runtime_fix, storage
 from ui.text import md_text  # noqa: F401  (pages call shell.md_text)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,7 @@ def page_label(path: Path) -> str:
 
 def setup_page(title: str) -> None:
     """Call first on every page: config, navigation, presentation toggle."""
+    runtime_fix.install()  # once per server process, before the first rerun can race
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
     auth.gate()  # with sign-in configured, nothing below runs for a signed-out visitor
     # The sidebar's settings follow the user across pages. Widget state alone does not: after a

@@ -5,6 +5,7 @@ put back."""
 from __future__ import annotations
 
 from app_helpers import ROOT, percent, run_page
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
 from ui.storage import _open, default_url
@@ -143,3 +144,24 @@ def test_a_leader_can_move_back_to_the_value_another_leader_replaced() -> None:
     assert store.load(sid)[0].sources[0].rates[0].mean == 0.70
     assert [v.author for v in store.versions(sid)][-1] == "Maya"
     assert maya.slider(key="plan_s0_rate0").value == 70
+
+
+def test_a_widget_the_browser_sent_no_value_for_gets_the_servers_value_again() -> None:
+    """Under load a browser can miss the value the server wrote into a widget (the next run drew
+    the widget again, without the value, before the browser showed the first). Streamlit then
+    shows the widget's default, a target of 0, and reports it as a move. A run whose report has
+    no value for a widget sends the server's value with the widget again."""
+    at = run_page()
+    target = at.number_input(key="plan_target")
+    assert target.value == 55
+    report = WidgetStates()
+    report.widgets.extend(w for w in at._tree.get_widget_states().widgets if w.id != target.id)
+    at._run(report)  # the browser's report without the target (it had not drawn it)
+    assert not at.exception
+    assert not at.error
+    again = at.number_input(key="plan_target")
+    assert again.proto.set_value
+    assert again.value == 55
+    at.run()  # a full report: nothing is written again
+    assert not at.number_input(key="plan_target").proto.set_value
+    assert not at.slider(key="plan_s0_rate0").proto.set_value

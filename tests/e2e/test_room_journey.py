@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 MQL_SQL = "MQL → SQL rate"
 SHARE = "Marketing's share of the number"
 ARRIVES_MS = 30_000  # arrival, not speed: bench/core.py and bench/load.py measure the lag
+CLASH_TRIES = 8  # on a loaded machine one screen may catch up before its own press is read
 
 
 def open_screen(browser: Browser, url: str, name: str | None = None) -> Page:
@@ -92,7 +93,7 @@ def test_two_leaders_and_a_projector_share_one_live_plan(
     # Both move the same slider at the same moment: the later move wins and says whose value
     # it replaced; one click puts that value back on every screen.
     notice = None
-    for _ in range(5):  # the two presses may land after a screen already caught up: try again
+    for _ in range(CLASH_TRIES):  # the presses may land after a screen caught up: try again
         press(sam, MQL_SQL, "ArrowRight")
         press(maya, MQL_SQL, "ArrowLeft")
         wait_idle(sam)
@@ -105,7 +106,7 @@ def test_two_leaders_and_a_projector_share_one_live_plan(
         if notice:
             break
         maya.wait_for_timeout(1000)  # let both screens settle on the same version first
-    assert notice is not None, "no same-field clash in five tries"
+    assert notice is not None, f"no same-field clash in {CLASH_TRIES} tries"
     screen, button = notice
     label = button.inner_text()
     screen.screenshot(path=artifacts / "room-clash.png", full_page=True)
