@@ -1,24 +1,29 @@
-"""A fix for a race in Streamlit's server (1.67) that lost the end of a finished script run.
+"""Fixes for two races in Streamlit's server (1.67) that lost what a finished run drew.
 
 A session's script runs on a ScriptRunner thread; what it draws reaches the browser through the
-server's event loop, which can lag behind the thread under load. When a run ends and no request
-is waiting, the runner stops. A rerun request (a click, a key press, or the live bar's timer
-every 0.5 s) that the event loop handles after the runner stopped but before it delivered the
-runner's last messages is refused by that runner, and Streamlit starts a new runner at once. It
-then ignores every message still queued from the old runner as coming from a "non-current"
-runner: the rest of the page that run drew and its "script finished" never reach the browser.
+server's event loop, which queues it and flushes the queue to the websocket, and which lags
+behind the thread under load. Seen in the room journey (tests/e2e/test_room_journey.py) by
+decoding every screen's websocket, on a loaded machine:
 
-Seen in the room journey (tests/e2e/test_room_journey.py) by decoding the websocket: after
-"Put back Sam's 80%" the run's slider (80) arrived but the caption under it and the run's end
-did not, so the screen kept "78.0%" for good; other times the browser kept elements of two runs
-side by side, or widgets it had lost came back at their defaults (a target of 0) and were
-reported as a leader's move.
+1. A finished run's tail was dropped. When a run ends and no request waits, the runner stops. A
+   rerun request (a click, a key press, the live bar's timer every 0.5 s) that the loop handled
+   after the runner stopped but before it delivered the runner's last messages was refused by
+   it, and Streamlit started a new runner at once and ignored every message still queued from
+   the old one: the rest of the page and its "script finished". After "Put back Sam's 80%" a
+   screen got the slider at 80 but kept the caption "78.0%" for good. Fix: the next runner
+   starts at the old one's SHUTDOWN event, which the loop handles after all its messages;
+   requests that arrive meanwhile are merged as a running runner merges them.
+2. A finished run's deltas were cleared from the queue. When a fragment run starts, Streamlit
+   clears the queued, not yet flushed deltas of that fragment (meant for a run it interrupted)
+   but keeps a queued "finished successfully". If the previous run had finished (a full rerun
+   after another screen's save, then the leader's move reruns the page body), the browser got
+   its "finished" without the body it drew, cleared the body's elements as stale and forgot its
+   widgets; the next run drew them again without their values, so every editor showed its
+   default (a target of 0, rates of 0%) and reported it as a move. Fix: a run that finished
+   well is kept whole in the queue; only what follows it is cleared as before.
 
-The fix: when the current runner refuses a rerun because it has already finished, the rerun
-waits until that runner's SHUTDOWN event, which the event loop handles after every message the
-runner queued before it; the next runner is started then, with the waiting requests merged as a
-running runner would merge them. Every other path (fast reruns of the whole app, which stop a run
-that is still going on purpose; the first run; a session shutting down) is Streamlit's own.
+AppSession is patched once per process, only on the Streamlit release this was written for;
+tests/app/test_runtime_fix.py reproduces both races with a real session.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 from typing import Any
 
 import streamlit
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner import RerunData, ScriptRunnerEvent
 
@@ -64,6 +70,32 @@ def _handle_scriptrunner_event_on_event_loop(
 WRITTEN_FOR = "1.67."  # the Streamlit release whose internals this was written and tested on
 
 
+_DONE = (
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
+
+
+def _clear_queue(self: AppSession, fragment_ids_this_run: list[str] | None = None) -> None:
+    queue = self._browser_queue
+    pending = queue._queue
+    finished = [i for i, m in enumerate(pending) if m.WhichOneof("type") == "script_finished"]
+    if (
+        not fragment_ids_this_run
+        or not finished
+        or pending[finished[-1]].script_finished not in _DONE
+    ):
+        AppSession._pact_clear_queue(self, fragment_ids_this_run)  # type: ignore[attr-defined]
+        return
+    # A run that ended well is still queued whole: keep it. Streamlit would drop its deltas in
+    # the fragments this run reruns but keep its "finished": the browser then clears that run's
+    # stale elements, which are the very ones it never received, and forgets their widgets.
+    end = finished[-1] + 1
+    done, queue._queue = pending[:end], pending[end:]
+    AppSession._pact_clear_queue(self, fragment_ids_this_run)  # type: ignore[attr-defined]
+    queue._queue[:0] = done
+
+
 def install() -> None:
     """Patch the server's AppSession class once per process (every session uses the class);
     the originals are kept on the class, so a second import of this module changes nothing.
@@ -78,7 +110,9 @@ def install() -> None:
     AppSession._pact_handle = (  # type: ignore[attr-defined]
         AppSession._handle_scriptrunner_event_on_event_loop
     )
+    AppSession._pact_clear_queue = AppSession._clear_queue  # type: ignore[attr-defined]
     AppSession._create_scriptrunner = _create_scriptrunner  # type: ignore[method-assign]
+    AppSession._clear_queue = _clear_queue  # type: ignore[method-assign]
     AppSession._handle_scriptrunner_event_on_event_loop = (  # type: ignore[method-assign]
         _handle_scriptrunner_event_on_event_loop
     )

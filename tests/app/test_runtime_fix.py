@@ -36,12 +36,13 @@ lines()
 """
 
 
-async def _two_runs(script: Path) -> list[ForwardMsg]:
+async def _two_runs(script: Path, *, flush: bool) -> list[ForwardMsg]:
     sent: list[ForwardMsg] = []
     sessions: list[AppSession] = []
 
     def deliver() -> None:  # the server flushes the queue to the websocket as messages come
-        sent.extend(sessions[0].flush_browser_queue())
+        if flush:
+            sent.extend(sessions[0].flush_browser_queue())
 
     session = AppSession(ScriptData(str(script)), MagicMock(), ScriptCache(), deliver, {})
     sessions.append(session)
@@ -56,17 +57,17 @@ async def _two_runs(script: Path) -> list[ForwardMsg]:
             await asyncio.sleep(0.01)
             if sum(m.WhichOneof("type") == "script_finished" for m in sent) >= 2:
                 break
-        return sent
+        return sent + session.flush_browser_queue()
     finally:
         session.shutdown()
 
 
-def _runs(script: Path) -> list[ForwardMsg]:
+def _runs(script: Path, *, flush: bool = True) -> list[ForwardMsg]:
     with (
         patch("streamlit.runtime.get_instance", MagicMock()),
         patch("streamlit.runtime.exists", lambda: False),
     ):
-        return asyncio.run(_two_runs(script))
+        return asyncio.run(_two_runs(script, flush=flush))
 
 
 @pytest.fixture
@@ -76,9 +77,20 @@ def script(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_rerun_refused_by_a_finished_runner_keeps_that_runs_end(script: Path) -> None:
+@pytest.mark.parametrize(
+    "flush",
+    [
+        pytest.param(True, id="the server flushed the queue as messages came"),
+        # Not flushed before the second run starts: Streamlit cleared the first run's deltas in
+        # the fragment but kept its "finished", and the browser forgot the fragment's widgets.
+        pytest.param(False, id="the first run still queued when the second starts"),
+    ],
+)
+def test_a_rerun_refused_by_a_finished_runner_keeps_that_runs_end(
+    script: Path, flush: bool
+) -> None:
     runtime_fix.install()
-    sent = _runs(script)
+    sent = _runs(script, flush=flush)
     kinds = [m.WhichOneof("type") for m in sent]
     lines = [m.delta.new_element.markdown.body for m in sent if m.HasField("delta")]
     first = [t for t in lines if t.startswith("run 1 ")]
