@@ -124,15 +124,14 @@ def remember_replaced(replaced: tuple[Replaced, ...], scenario: dict[str, Any]) 
             ),
             "button": f"Put back {r.author}'s {value_text(r.change.path, r.value)}",
             "undo": r.undo(),
+            "id": uuid.uuid4().hex[:12],  # a new notice gets new buttons (replaced_notices)
         }
         for r in replaced
     ]
 
 
-def _put_back(index: int) -> None:
-    notices = st.session_state.get("room_replaced") or []
-    if index < len(notices):
-        st.session_state["room_undo"] = notices[index]["undo"]
+def _put_back(undo: Any) -> None:
+    st.session_state["room_undo"] = undo
     st.session_state.pop("room_replaced", None)
 
 
@@ -141,13 +140,22 @@ def _dismiss() -> None:
 
 
 def replaced_notices() -> None:
-    """The same-field conflict notices, each with one click to put the other value back."""
-    for i, notice in enumerate(st.session_state.get("room_replaced") or []):
+    """The same-field conflict notices, each with one click to put the other value back.
+
+    A button does what it says: each notice's buttons are new widgets carrying its own put-back,
+    so a click on "Put back Sam's 80%" that reaches the server after a newer clash replaced the
+    notice (moves still in flight) puts back 80%, not the newer notice's value."""
+    for notice in st.session_state.get("room_replaced") or []:
         with st.container(border=True):
             st.warning(md_text(notice["text"]), icon="↔️")
             a, b, _ = st.columns([2, 1, 3])
-            a.button(notice["button"], key=f"room_put_back_{i}", on_click=_put_back, args=(i,))
-            b.button("Keep mine", key=f"room_keep_{i}", on_click=_dismiss)
+            a.button(
+                notice["button"],
+                key=f"room_put_back_{notice['id']}",
+                on_click=_put_back,
+                args=(notice["undo"],),
+            )
+            b.button("Keep mine", key=f"room_keep_{notice['id']}", on_click=_dismiss)
 
 
 def pending_undo() -> Any:

@@ -9,7 +9,8 @@ import re
 
 import pytest
 from e2e_helpers import AppServer, move_slider, wait_idle
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +50,23 @@ def press(page: Page, slider: str, key: str) -> None:
     s = page.get_by_role("slider", name=slider).first
     s.focus()
     s.press(key)
+
+
+def click_put_back(screen: Page, button: Locator) -> int:
+    """Click the notice's put-back button and return the value it named. On a loaded machine a
+    late press of the last try can still replace the notice just before the click: a click on a
+    notice the page no longer has does nothing, so read the notice again and click that."""
+    for attempt in range(3):
+        label = button.first.inner_text()
+        try:
+            screen.get_by_role("button", name=label, exact=True).click(timeout=5_000)
+            expect(button).to_have_count(0, timeout=ARRIVES_MS)
+        except (AssertionError, PlaywrightTimeoutError):
+            if attempt == 2:
+                raise
+            continue
+        return int(re.search(r"(\d+)%", label).group(1))
+    raise AssertionError("unreachable")
 
 
 def test_two_leaders_and_a_projector_share_one_live_plan(
@@ -108,14 +126,11 @@ def test_two_leaders_and_a_projector_share_one_live_plan(
         maya.wait_for_timeout(1000)  # let both screens settle on the same version first
     assert notice is not None, f"no same-field clash in {CLASH_TRIES} tries"
     screen, button = notice
-    label = button.inner_text()
     screen.screenshot(path=artifacts / "room-clash.png", full_page=True)
     expect(screen.get_by_text(re.compile(r"replacing (Maya|Sam)'s \d+%"))).to_be_visible()
-    put_back = int(re.search(r"(\d+)%", label).group(1))
-    button.click()
+    put_back = click_put_back(screen, button)
     for other in (maya, sam):
         rate_shown(other, put_back)
-    expect(screen.get_by_role("button", name=re.compile(r"^Put back"))).to_have_count(0)
 
     # The projector takes the wheel with one click and can edit.
     projector.get_by_role("button", name="Take the wheel").click()
