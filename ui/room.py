@@ -142,9 +142,10 @@ def _dismiss() -> None:
 def replaced_notices() -> None:
     """The same-field conflict notices, each with one click to put the other value back.
 
-    A button does what it says: each notice's buttons are new widgets carrying its own put-back,
-    so a click on "Put back Sam's 80%" that reaches the server after a newer clash replaced the
-    notice (moves still in flight) puts back 80%, not the newer notice's value."""
+    A button never puts back another value than the one it names: each notice's buttons are new
+    widgets carrying its own put-back, so a click on "Put back Sam's 80%" that reaches the server
+    after a newer clash replaced the notice puts back 80% or, once the page has been redrawn with
+    the newer notice, does nothing (docs/room.md)."""
     for notice in st.session_state.get("room_replaced") or []:
         with st.container(border=True):
             st.warning(md_text(notice["text"]), icon="↔️")

@@ -36,7 +36,12 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.app_session import AppSession, AppSessionState
 from streamlit.runtime.scriptrunner import RerunData, ScriptRunnerEvent
 
-_WAITING = "_pact_waiting_reruns"
+WRITTEN_FOR = "1.67."  # the Streamlit release whose internals this was written and tested on
+_WAITING = "_pact_waiting_reruns"  # reruns held back until the finished runner's messages are out
+_DONE = (  # a run with one of these ends is kept whole in the send queue
+    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+)
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -65,15 +70,6 @@ def _handle_scriptrunner_event_on_event_loop(
         runner = self._scriptrunner
         if runner is None or not runner.request_rerun(rerun_data):  # pragma: no cover
             break  # the new runner cannot stop before it has started its first run
-
-
-WRITTEN_FOR = "1.67."  # the Streamlit release whose internals this was written and tested on
-
-
-_DONE = (
-    ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
-    ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
-)
 
 
 def _clear_queue(self: AppSession, fragment_ids_this_run: list[str] | None = None) -> None:
