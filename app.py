@@ -16,7 +16,7 @@ import streamlit as st
 from sim import ScenarioError, scenario_from_json
 from sim.engine import DEFAULT_TRIALS
 from sim.models import MAX_FILE_BYTES, Scenario
-from ui import editor, room, shell, storage, team, timeline
+from ui import editor, plot, room, shell, storage, team, timeline
 from ui.results import (
     cached_funnel_chart,
     cached_outcome_chart,
@@ -25,11 +25,6 @@ from ui.results import (
     headline_numbers,
     outcome_caption,
 )
-
-# Charts drawn as pictures (no hover, zoom or toolbar): redrawing an interactive Plotly chart
-# on every move cost the browser 2-4 times as long (bench/core.py, docs/performance.md). The
-# numbers are on the charts; Compare and the exports keep interactive charts.
-STATIC_CHART = {"staticPlot": True}
 
 shell.setup_page("Plan")
 live = st.container()  # the room's status line, drawn after the body has saved or caught up
@@ -72,6 +67,22 @@ def save_move(edited: Scenario, keys: set[str]) -> None:
         st.rerun()
 
 
+TITLE_SHOWN = "plan_title_shown"
+
+
+def title_text(scenario: Scenario) -> str:
+    return f"{shell.md_text(scenario.name)} · {scenario.quarter}"
+
+
+def title() -> None:
+    """The plan's name and quarter, drawn by full runs only: outside the body fragment, so a
+    move's run sends the headline numbers first (bench/core.py: slider -> headline about 15 ms
+    sooner than behind a title and a caption). The body reruns the page when they change."""
+    scenario = shell.current_scenario(catch_up=False)  # the body reads a move before catching up
+    st.session_state[TITLE_SHOWN] = title_text(scenario)
+    st.title(title_text(scenario))
+
+
 @st.fragment
 def plan() -> None:
     """Everything a move changes, headline first."""
@@ -81,39 +92,42 @@ def plan() -> None:
     seed = int(st.session_state.get("plan_seed", 0))
     result = headline_numbers(scenario, trials, seed)
 
-    # ---- Headline --------------------------------------------------------------------------
-    st.title(f"{shell.md_text(scenario.name)} · {scenario.quarter}")
+    # ---- Headline: the first thing the run sends (the title is drawn outside, see title()) -
+    with st.container(horizontal=True):  # one block for the row (st.columns sends five)
+        st.metric(
+            "Chance we hit the number",
+            f"{result.p_hit:.0%}",
+            help="Share of possible quarters that reach the target.",
+        )
+        for owner in ("marketing", "sales"):
+            o = result.owners[owner]
+            st.metric(
+                f"Chance {owner} hits its share",
+                f"{o.p_hit:.0%}",
+                help=f"{owner.capitalize()}'s share is {fmt_outcome(o.target, scenario.metric)}; "
+                f"it delivers {fmt_outcome(o.mean, scenario.metric)} on average.",
+            )
+        with st.container(gap=None):
+            st.metric(
+                f"Expected {'customers' if scenario.metric == 'customers' else 'bookings'}",
+                fmt_outcome(result.total.mean, scenario.metric),
+                help="Average over the possible quarters; P10–P90 is the range 8 quarters in 10 "
+                "fall in.",
+            )
+            st.caption(
+                f"P10–P90: {fmt_outcome(result.total.p10, scenario.metric)} – "
+                f"{fmt_outcome(result.total.p90, scenario.metric)}"
+            )
     unit = "customers" if scenario.metric == "customers" else "in bookings"
     st.caption(
         f"Target: {fmt_outcome(scenario.target, scenario.metric)} {unit} · "
         f"marketing {scenario.marketing_share:.0%} / sales {1 - scenario.marketing_share:.0%} · "
         f"{outcome_caption(result)}"
     )
-    cols = st.columns(4)
-    cols[0].metric(
-        "Chance we hit the number",
-        f"{result.p_hit:.0%}",
-        help="Share of possible quarters that reach the target.",
-    )
-    for col, owner in zip(cols[1:3], ("marketing", "sales"), strict=True):
-        o = result.owners[owner]
-        col.metric(
-            f"Chance {owner} hits its share",
-            f"{o.p_hit:.0%}",
-            help=f"{owner.capitalize()}'s share is {fmt_outcome(o.target, scenario.metric)}; "
-            f"it delivers {fmt_outcome(o.mean, scenario.metric)} on average.",
-        )
-    cols[3].metric(
-        f"Expected {'customers' if scenario.metric == 'customers' else 'bookings'}",
-        fmt_outcome(result.total.mean, scenario.metric),
-        help="Average over the possible quarters; P10–P90 is the range 8 quarters in 10 fall in.",
-    )
-    cols[3].caption(
-        f"P10–P90: {fmt_outcome(result.total.p10, scenario.metric)} – "
-        f"{fmt_outcome(result.total.p90, scenario.metric)}"
-    )
     if moved:
         save_move(scenario, moved)
+    if title_text(scenario) != st.session_state.get(TITLE_SHOWN):
+        st.rerun()  # renamed here or on another screen: the title is redrawn by a full run
     shell.let_browser_paint()
 
     storage.notices()
@@ -166,20 +180,10 @@ def plan() -> None:
     chart_cols = st.columns([3, 2])
     with chart_cols[0]:
         st.markdown("**How the quarter could land**")
-        st.plotly_chart(
-            cached_outcome_chart(scenario.to_json(), trials, seed),
-            key="plan_outcome_chart",
-            theme=None,
-            config=STATIC_CHART,
-        )
+        plot.chart(cached_outcome_chart(scenario.to_json(), trials, seed), key="plan_outcome_chart")
     with chart_cols[1]:
         st.markdown("**Expected funnel per source**")
-        st.plotly_chart(
-            cached_funnel_chart(scenario.to_json()),
-            key="plan_funnel_chart",
-            theme=None,
-            config=STATIC_CHART,
-        )
+        plot.chart(cached_funnel_chart(scenario.to_json()), key="plan_funnel_chart")
     timeline.section(scenario, result)
     team.section(scenario, confidence)
 
@@ -198,6 +202,7 @@ def plan() -> None:
         )
 
 
+title()
 plan()
 with live:
     room.live_bar()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from sim import plan, scenario_from_json, simulate
@@ -15,6 +14,7 @@ from sim.export import SignOff, export
 from sim.leads import LeadCheck, check_leads
 from sim.models import Scenario
 from sim.plan import PlanResult
+from ui.plot import figure_json
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -71,11 +71,14 @@ def outcome_caption(result: SimulationResult) -> str:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_outcome_chart(scenario_json: str, trials: int, seed: int) -> go.Figure:
-    """The outcome chart, made once per scenario for every screen in the room."""
-    return outcome_chart(headline_numbers(scenario_from_json(scenario_json), trials, seed))
+def cached_outcome_chart(scenario_json: str, trials: int, seed: int) -> str:
+    """The outcome chart (ui.plot.figure_json), made once per scenario for every screen in the
+    room."""
+    return figure_json(
+        outcome_chart(headline_numbers(scenario_from_json(scenario_json), trials, seed))
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_funnel_chart(scenario_json: str) -> go.Figure:
-    return funnel_chart(scenario_from_json(scenario_json))
+def cached_funnel_chart(scenario_json: str) -> str:
+    return figure_json(funnel_chart(scenario_from_json(scenario_json)))

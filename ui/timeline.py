@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from sim import ScenarioError, parse_scenario, scenario_from_json
@@ -22,7 +21,8 @@ from sim.engine import SimulationResult
 from sim.models import DEFAULT_WEEKS, Scenario
 from sim.time_charts import timeline_chart
 from sim.timeline import Timeline, timeline
-from ui import shell
+from ui import plot, shell
+from ui.plot import figure_json
 from ui.results import fmt_outcome
 
 SYNCED = "plan_time_synced_rev"
@@ -41,9 +41,10 @@ def cached_timeline(scenario_json: str) -> Timeline:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_timeline_chart(scenario_json: str, useful_week: int | None) -> go.Figure:
-    """The timeline chart, made once per scenario and last useful week for every screen."""
-    return timeline_chart(cached_timeline(scenario_json), useful_week=useful_week)
+def cached_timeline_chart(scenario_json: str, useful_week: int | None) -> str:
+    """The timeline chart (ui.plot.figure_json), made once per scenario and last useful week for
+    every screen."""
+    return figure_json(timeline_chart(cached_timeline(scenario_json), useful_week=useful_week))
 
 
 def section(scenario: Scenario, result: SimulationResult) -> None:
@@ -114,11 +115,9 @@ def _timeline(scenario: Scenario, result: SimulationResult) -> None:
             )
     st.markdown("**Last useful week for new leads** · " + " · ".join(lines))
     weeks = [w for _, _, w in useful if w is not None]
-    st.plotly_chart(  # a picture, like the page's other charts (ui/results.py, app.py)
+    plot.chart(  # a picture, like the page's other charts (ui/plot.py)
         cached_timeline_chart(scenario.to_json(), min(weeks) if weeks else None),
         key="plan_timeline_chart",
-        theme=None,
-        config={"staticPlot": True},
     )
     st.caption(
         f"The chance at the top ({result.p_hit:.0%}) counts only what is won by the last day; "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from ui.plot import COMPONENT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,3 +33,13 @@ def percent(at: AppTest, label_start: str) -> float:
 
 def number(at: AppTest, label_start: str) -> float:
     return float(metric(at, label_start).replace(",", ""))
+
+
+def charts(at: AppTest) -> list[tuple[str, dict]]:
+    """Each chart on the page as (element id, figure), whether drawn by `st.plotly_chart` or
+    updated in place by ui.plot's component."""
+    drawn = [(c.proto.id, json.loads(c.proto.spec)) for c in at.get("plotly_chart")]
+    for c in at.get("bidi_component"):
+        if c.proto.component_name == COMPONENT:
+            drawn.append((c.proto.id, json.loads(json.loads(c.proto.json)["figure"])))
+    return drawn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app_helpers import number, percent, run_page
+from app_helpers import charts, number, percent, run_page
 
 from sim import load_scenario, plan, simulate
 from sim.engine import DEFAULT_TRIALS
@@ -141,3 +141,29 @@ def test_presentation_mode_hides_the_editors() -> None:
     at.toggle(key="presentation").set_value(True).run()
     assert not [s for s in at.slider if s.key == "plan_s0_rate0"]
     assert percent(at, HIT) > 0
+
+
+def _texts(figure: dict) -> str:
+    """Every label a figure shows, annotations and the bars' own text, one per line."""
+    shown = [str(a.get("text", "")) for a in figure["layout"].get("annotations", [])]
+    for trace in figure["data"]:
+        shown += [str(t) for t in trace.get("text") or []]
+    return "\n".join(shown)
+
+
+def test_a_move_updates_both_charts_in_place() -> None:
+    """The charts keep their element ids across a move (the browser updates them with
+    Plotly.react instead of mounting new ones, ui/plot.py) and show the move's numbers."""
+    at = run_page()
+    before = charts(at)
+    assert len(before) == 2
+    at.slider(key="plan_s0_rate0").set_value(80).run()
+    after = charts(at)
+    assert [i for i, _ in after] == [i for i, _ in before]  # same elements, new figures
+    hit = f"Hit the number: {percent(at, HIT):.0%}"
+    assert hit in _texts(after[0][1])
+    assert hit not in _texts(before[0][1])
+    sql = f"{164 * 0.80:,.0f}"  # the seed's 164 MQLs at 80%
+    assert sql in _texts(after[1][1]).split("\n")
+    assert sql not in _texts(before[1][1]).split("\n")
+    assert at.get("bidi_component"), "charts fell back to st.plotly_chart"

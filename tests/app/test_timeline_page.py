@@ -3,7 +3,7 @@ Assumptions, and the mid-quarter review of a plan with a clock."""
 
 from __future__ import annotations
 
-from app_helpers import ROOT, metric, number, percent, run_page
+from app_helpers import ROOT, charts, metric, number, percent, run_page
 from streamlit.testing.v1 import AppTest
 
 from sim import load_scenario, plan, simulate
@@ -33,7 +33,7 @@ def test_a_plan_without_a_clock_says_so_and_draws_no_timeline() -> None:
     assert "The quarter in time" in [s.value for s in at.subheader]
     assert any("This plan has no clock" in c.value for c in at.caption)
     assert not any(m.value.startswith("**Last useful week") for m in at.markdown)
-    assert len(at.get("plotly_chart")) == 2  # the outcome and the funnel only
+    assert len(charts(at)) == 2  # the outcome and the funnel only
 
 
 def test_the_timeline_shows_the_engines_numbers() -> None:
@@ -47,7 +47,7 @@ def test_the_timeline_shows_the_engines_numbers() -> None:
     needed = plan(TIMED, 0.8).owners["marketing"].needed_volume_at_confidence
     assert number(at, "Marketing needs MQLs to be 80% sure") == needed  # accounts for arrival
     assert "Inbound: week 5" in useful_line(at)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(charts(at)) == 3
     assert not at.error
 
 

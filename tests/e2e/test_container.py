@@ -117,6 +117,8 @@ def test_two_containers_of_the_image_serve_one_plan(
         first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         first.goto(f"http://127.0.0.1:{ports[0]}")
         expect(first.get_by_text("Chance we hit the number")).to_be_visible(timeout=60_000)
+        # plotly.js served from the image's static files: the charts update in place (ui/plot.py)
+        expect(first.locator(".pact-chart.js-plotly-plot")).to_have_count(2, timeout=60_000)
         move_slider(first, "MQL → SQL rate", 1)
         expect(first).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
         sid = first.url.split("scenario=")[1]

@@ -23,6 +23,10 @@ def test_slider_moves_the_chance_of_hitting_the_number(
     expect(page.get_by_text("Chance we hit the number")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name=re.compile("Seed plan"))).to_be_visible()
     before = hit_value(page)
+    charts = page.locator(".pact-chart.js-plotly-plot")  # drawn in place (ui/plot.py)
+    expect(charts).to_have_count(2, timeout=30_000)
+    expect(charts.first).to_contain_text(f"Hit the number: {before}")
+    charts.evaluate_all("els => els.forEach((e, i) => { e.dataset.drawnFirst = String(i); })")
     page.screenshot(path=artifacts / "plan-seed.png", full_page=True)
 
     slider = page.get_by_role("slider", name="MQL → SQL rate")
@@ -36,6 +40,10 @@ def test_slider_moves_the_chance_of_hitting_the_number(
     ).not_to_contain_text(before, timeout=15_000)
     after = hit_value(page)
     assert int(after.rstrip("%")) > int(before.rstrip("%"))
+    # The same chart elements, redrawn with the move's numbers (not new charts mounted).
+    expect(charts.first).to_contain_text(f"Hit the number: {after}", timeout=15_000)
+    expect(charts.nth(1)).to_contain_text(f"{164 * 0.85:,.0f}")  # SQLs from the seed's 164 MQLs
+    assert charts.evaluate_all("els => els.map(e => e.dataset.drawnFirst)") == ["0", "1"]
     page.screenshot(path=artifacts / "plan-after-slider.png", full_page=True)
     # What must not happen: an error box, or a script error in the page.
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
