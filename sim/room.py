@@ -51,6 +51,11 @@ class ChangeFeed:
                 return known[0]
         return self._learn(sid, self._store.head(sid))
 
+    def saved(self, sid: str, number: int) -> None:
+        """This process saved version `number`: every session of the process knows it at once
+        (not after the next read of the head)."""
+        self._learn(sid, number)
+
     def _learn(self, sid: str, head: int | None) -> int | None:
         with self._changed:
             known = self._heads.get(sid)

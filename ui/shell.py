@@ -28,7 +28,7 @@ SEED_FILE = ROOT / "examples" / "seed-sla.json"
 PAGES_DIR = ROOT / "pages"
 # The pause after the Plan page's headline (let_browser_paint); PACT_PAINT_PAUSE_MS overrides it
 # for bench/core.py's comparison of pauses.
-PAINT_PAUSE_S = float(os.environ.get("PACT_PAINT_PAUSE_MS", "120")) / 1000
+PAINT_PAUSE_S = float(os.environ.get("PACT_PAINT_PAUSE_MS", "40")) / 1000
 
 # Static CSS only (no user data): large headline numbers for a projector.
 _PRESENTATION_CSS = """
@@ -168,6 +168,13 @@ def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool 
     if save:
         saved, replaced = storage.autosave(scenario, st.session_state.get("scenario"))
         room.remember_replaced(replaced, saved.to_dict())
+        s, sid, number = (
+            storage.store(),
+            st.session_state.get("store_id"),
+            st.session_state.get("store_version"),
+        )
+        if s is not None and sid and number:
+            room.feed(s).saved(sid, int(number))  # the other screens here see it on their next poll
     st.session_state["scenario"] = saved
     if reload_editors or saved != scenario:
         st.session_state["scenario_rev"] = scenario_rev() + 1

@@ -146,6 +146,22 @@ def test_the_change_feed_sees_a_save_from_another_store_object(store: Store) -> 
         other.engine.dispose()
 
 
+def test_a_save_in_this_process_is_known_at_once_and_never_goes_back(store: Store) -> None:
+    """A version saved by this process reaches the feed without a read of the head (the other
+    screens of the process catch up on their next poll), and a stale read cannot undo it."""
+    sid = store.create(SEED, "Maya").scenario_id
+    feed = ChangeFeed(store)
+    try:
+        assert feed.head(sid) == 1  # read: serves the process for a while (SQLite)
+        number = store.apply(sid, move(MQL_SQL, 0.75, 0.7), "Maya", seen=1).info.number
+        feed.saved(sid, number)
+        assert feed.head(sid) == 2
+        feed.saved(sid, 1)  # an older save reported late
+        assert feed.head(sid) == 2
+    finally:
+        feed.close()
+
+
 @settings(max_examples=10)
 @given(
     st.lists(st.sampled_from([0.55, 0.6, 0.65, 0.7]), min_size=1, max_size=5),
