@@ -46,6 +46,22 @@ def rate_shown(page: Page, percent: int) -> None:
     )
 
 
+def settle_together(a: Page, b: Page) -> None:
+    """Wait until both screens show the same rate caption, the same version (not a fixed pause:
+    after a try that made no clash one screen may still be catching up with the other)."""
+    shown = a.locator('[data-testid="stCaptionContainer"]', has_text="· known exactly").first
+    for _ in range(10):
+        text = shown.inner_text().strip()
+        try:
+            expect(b.get_by_text(text, exact=True).first).to_be_visible(timeout=5_000)
+        except AssertionError:
+            continue
+        wait_idle(a)
+        if shown.inner_text().strip() == text:
+            return
+    raise AssertionError("the two screens never showed the same version")
+
+
 def press(page: Page, slider: str, key: str) -> None:
     s = page.get_by_role("slider", name=slider).first
     s.focus()
@@ -123,7 +139,7 @@ def test_two_leaders_and_a_projector_share_one_live_plan(
                 break
         if notice:
             break
-        maya.wait_for_timeout(1000)  # let both screens settle on the same version first
+        settle_together(maya, sam)  # both on the same version before the next try
     assert notice is not None, f"no same-field clash in {CLASH_TRIES} tries"
     screen, button = notice
     screen.screenshot(path=artifacts / "room-clash.png", full_page=True)
