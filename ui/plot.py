@@ -7,9 +7,10 @@ figure through a small `st.components.v2` component that keeps one chart per key
 new figure to `Plotly.react`, which changes what changed.
 
 The component loads plotly.js from the app's static files (`server.enableStaticServing`,
-.streamlit/config.toml): `prepare()` copies the plotly.js that ships with the plotly package into
-`static/` beside app.py once (ui/serve.py and the container image call it; so does importing
-this module). When that copy cannot be made, the page falls back to `st.plotly_chart`.
+.streamlit/config.toml): `prepare()`, run when this module is first imported, copies the plotly.js
+that ships with the plotly package into `static/` beside app.py (once per checkout; the container
+image makes the copy at build time, as its app folder is read-only to the server). When that copy
+cannot be made, the page falls back to `st.plotly_chart`.
 
 `python -m ui.plot` makes the copy and exits (deploy/Containerfile).
 """
