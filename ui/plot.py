@@ -63,9 +63,14 @@ export default function (component) {
     const next = el.__pactNext;
     if (next === undefined) return;
     el.__pactNext = undefined;
+    if (el.dataset.failed) { el.textContent = ''; delete el.dataset.failed; }
     const fig = JSON.parse(next.figure);
     return Plotly.react(el, fig.data, fig.layout, next.config);
-  }).catch((err) => { el.textContent = 'The chart could not be drawn (' + err.message + ').'; });
+  }).catch(() => {
+    el.dataset.failed = '1';  // the next move tries again (plotly.js is requested anew)
+    el.textContent = 'This chart could not be loaded. The numbers above are up to date; ' +
+      'reload the page to see the chart.';
+  });
   return () => {
     el.__pactNext = undefined;
     if (window.Plotly) window.Plotly.purge(el);
