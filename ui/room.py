@@ -20,9 +20,10 @@ from typing import Any
 import streamlit as st
 
 from sim.merge import describe_all, field_label, value_text
-from sim.room import ChangeFeed, ago, others
+from sim.room import ago, others
 from sim.store import Presence, Replaced, Store, VersionInfo
 from ui import editor, storage
+from ui.storage import feed
 from ui.text import md_text
 
 LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new version
@@ -34,16 +35,6 @@ def session_id() -> str:
     if "room_session" not in st.session_state:
         st.session_state["room_session"] = uuid.uuid4().hex
     return str(st.session_state["room_session"])
-
-
-@st.cache_resource(show_spinner=False)
-def _feed(url: str, _store: Store) -> ChangeFeed:
-    return ChangeFeed(_store)
-
-
-def feed(s: Store) -> ChangeFeed:
-    """This process's change feed for the store (one LISTEN connection, or one shared poll)."""
-    return _feed(s.url, s)
 
 
 def following() -> bool:

@@ -168,13 +168,6 @@ def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool 
     if save:
         saved, replaced = storage.autosave(scenario, st.session_state.get("scenario"))
         room.remember_replaced(replaced, saved.to_dict())
-        s, sid, number = (
-            storage.store(),
-            st.session_state.get("store_id"),
-            st.session_state.get("store_version"),
-        )
-        if s is not None and sid and number:
-            room.feed(s).saved(sid, int(number))  # the other screens here see it on their next poll
     st.session_state["scenario"] = saved
     if reload_editors or saved != scenario:
         st.session_state["scenario_rev"] = scenario_rev() + 1

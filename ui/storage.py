@@ -16,6 +16,7 @@ import streamlit as st
 
 from sim.merge import changes_between
 from sim.models import Scenario, ScenarioError
+from sim.room import ChangeFeed
 from sim.store import (
     DATABASE_URL_VARIABLE,
     LockedError,
@@ -96,6 +97,16 @@ def resume() -> Scenario | None:
     return scenario
 
 
+@st.cache_resource(show_spinner=False)
+def _feed(url: str, _store: Store) -> ChangeFeed:
+    return ChangeFeed(_store)
+
+
+def feed(s: Store) -> ChangeFeed:
+    """This process's change feed for the store (one LISTEN connection, or one shared poll)."""
+    return _feed(s.url, s)
+
+
 def autosave(
     scenario: Scenario, shown: Scenario | None = None
 ) -> tuple[Scenario, tuple[Replaced, ...]]:
@@ -114,6 +125,7 @@ def autosave(
             st.session_state["store_id"] = info.scenario_id
             st.session_state["store_version"] = info.number
             st.query_params["scenario"] = info.scenario_id
+            feed(s).saved(info.scenario_id, info.number)
             return scenario, ()
         before = shown if shown is not None else st.session_state.get("scenario", scenario)
         changes = changes_between(before.to_dict(), scenario.to_dict())
@@ -137,6 +149,7 @@ def autosave(
         )
         return latest(s, sid) or scenario, ()
     st.session_state["store_version"] = applied.info.number
+    feed(s).saved(sid, applied.info.number)  # the other screens this process serves: at once
     return applied.scenario, applied.replaced
 
 
