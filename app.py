@@ -37,6 +37,7 @@ def edited_scenario() -> tuple[Scenario, set[str]]:
     The move is what the leader changed on this screen; it is shown at once and saved after the
     headline (save_move). Without a move, the latest version another screen saved; on a bad
     value, the last valid plan with an error naming the field."""
+    editor.begin_run()
     scenario = shell.current_scenario(catch_up=False)  # a move is read before catching up
     if (undo := room.pending_undo()) is not None:  # "Put back Sam's 70%"
         scenario = shell.set_scenario(editor.with_change(scenario, undo))

@@ -26,6 +26,14 @@ SENT = "plan_sent"  # each widget's latest values as the server wrote them (sync
 _SEEN = "plan_seen"  # this run's report, until the run settles
 _WRITES = "plan_writes"  # how many times the server wrote into the widgets (sync or set back)
 _OBSERVED = "plan_observed"  # ... as counted at the last poll
+# Widgets the server wrote a new value into that the browser has not reported back yet, each with
+# the version the screen showed before that write: a move of one of them was made on the value
+# before, so it is saved as seen from that version (a same-field clash is named, ui/room.py).
+UNSEEN = "plan_unseen_since"
+# The widgets the server wrote into during this run: their state is the server's, not a report.
+WRITTEN_NOW = "plan_written_now"
+MOVE_SEEN = "plan_move_seen"  # the oldest such version among this run's moves (ui/storage.py)
+SHOWN_BEFORE = "store_version_before"  # the version the screen showed before its latest
 
 
 @dataclass(frozen=True)
@@ -109,14 +117,20 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
     reload = st.session_state.get(SYNCED) != rev
     data = scenario.to_dict()
     sent = st.session_state.setdefault(SENT, {})
+    unseen = st.session_state.setdefault(UNSEEN, {})
+    before = st.session_state.get(SHOWN_BEFORE, st.session_state.get("store_version") or 0)
     keys = bindings(scenario)
     unsent = set() if reload else unreported([b.key for b in keys])
+    written_now = st.session_state.setdefault(WRITTEN_NOW, set())
     for b in keys:
         if reload or b.key not in st.session_state:
             value = _get(data, b.path)
             st.session_state[b.key] = value = b.to_widget(b.default if value is None else value)
+            written_now.add(b.key)
             written = sent.setdefault(b.key, [])
             if not written or written[-1] != value:
+                if written:  # a new value: the browser shows the old one until it reports this
+                    unseen.setdefault(b.key, before)
                 written.append(value)
                 del written[:-_WRITES_KEPT]
             _count_write()
@@ -127,6 +141,11 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
             # Written again, the value goes with the widget (seen under load in the room journey).
             st.session_state[b.key] = st.session_state[b.key]
     st.session_state[SYNCED] = rev
+
+
+def begin_run() -> None:
+    """Called first in a run that reads the widgets: nothing written into them yet."""
+    st.session_state[WRITTEN_NOW] = set()
 
 
 def unreported(keys: Iterable[str]) -> set[str]:
@@ -159,21 +178,40 @@ def moved(scenario: Scenario) -> set[str]:
 
     This run's report counts as "last time" only once the run settles (settle()): a run that a
     newer move interrupts before saving leaves its move to be read again by the next run.
+
+    A move of a widget the server wrote another value into since the browser last reported it
+    (another leader's change, brought in by a catch-up that crossed the move on the way) was
+    made on the value before: it is written back into the widget (else the browser would keep
+    showing the server's write while the move is saved), and MOVE_SEEN says from which version
+    the leader saw that field, so the store names the value the move replaced.
     """
     before = st.session_state.get(REPORTED, {})
     sent: dict[str, list[Any]] = st.session_state.setdefault(SENT, {})
+    unseen: dict[str, int] = st.session_state.setdefault(UNSEEN, {})
     now = {b.key: st.session_state[b.key] for b in bindings(scenario) if b.key in st.session_state}
+    for key in st.session_state.get(WRITTEN_NOW, ()):
+        # Written by this run (a load, or a catch-up after a merge): no report; keep the last.
+        if key in now:
+            now[key] = before.get(key, now[key])
     st.session_state[_SEEN] = now
     moves = set()
     for key, value in now.items():
+        if key in st.session_state.get(WRITTEN_NOW, ()):
+            continue
         written = sent.get(key, [])
         if written and value == written[-1]:
             del written[:-1]  # the browser shows the latest: older writes are no longer reported
+            unseen.pop(key, None)
         elif key in before and value != before[key] and value not in written:
             moves.add(key)
+            if key in unseen:
+                st.session_state[key] = value  # over the server's newer write: show the move
+                _count_write()
         elif written:
             st.session_state[key] = written[-1]  # a stale report: show the server's value again
             _count_write()
+    seen = [unseen[key] for key in moves if key in unseen]
+    st.session_state[MOVE_SEEN] = min(seen) if seen else None
     return moves
 
 
@@ -191,10 +229,12 @@ def observe() -> None:
         st.session_state[_OBSERVED] = writes
         return
     sent: dict[str, list[Any]] = st.session_state.get(SENT, {})
+    unseen: dict[str, int] = st.session_state.get(UNSEEN, {})
     reported = st.session_state.get(REPORTED)
     for key, written in sent.items():
         if written and key in st.session_state and st.session_state[key] == written[-1]:
             del written[:-1]
+            unseen.pop(key, None)
             if reported is not None:
                 reported[key] = written[-1]
 
@@ -204,8 +244,13 @@ def settle(taken: Iterable[str] = ()) -> None:
     saved, so their widgets hold what the server knows them to hold."""
     now = st.session_state.get(_SEEN, {})
     sent = st.session_state.setdefault(SENT, {})
+    unseen = st.session_state.setdefault(UNSEEN, {})
     for key in taken:
-        sent[key] = [now[key]]
+        value = now[key]
+        if unseen.pop(key, None) is None:
+            sent[key] = [value]
+        else:  # the move crossed a write the browser may still report: that is no move
+            sent[key] = [*(w for w in sent.get(key, []) if w != value), value][-_WRITES_KEPT:]
     st.session_state[REPORTED] = dict(now)
 
 

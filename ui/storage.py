@@ -129,9 +129,14 @@ def autosave(
             return scenario, ()
         before = shown if shown is not None else st.session_state.get("scenario", scenario)
         changes = changes_between(before.to_dict(), scenario.to_dict())
+        # A move made on a value the screen had not shown yet counts as seen from the version
+        # before it (ui.editor.moved): a same-field clash with that value is named.
+        seen = int(st.session_state.get("store_version") or 0)
+        if (moved_on := st.session_state.pop("plan_move_seen", None)) is not None:
+            seen = min(seen, int(moved_on))
         if not changes:
             return scenario, ()
-        applied = s.apply(sid, changes, author(), seen=st.session_state.get("store_version", 0))
+        applied = s.apply(sid, changes, author(), seen=seen)
     except LockedError:
         # The agreed version stays as agreed; the edit starts a new draft scenario.
         taken = {info.name for info in s.scenarios() + s.scenarios(deleted=True)}
@@ -148,9 +153,16 @@ def autosave(
             "the latest saved version"
         )
         return latest(s, sid) or scenario, ()
-    st.session_state["store_version"] = applied.info.number
+    shows(applied.info.number)
     feed(s).saved(sid, applied.info.number)  # the other screens this process serves: at once
     return applied.scenario, applied.replaced
+
+
+def shows(number: int) -> None:
+    """The screen now shows version `number`; the one it showed before is kept (the editors
+    name it for the widgets the new version changed, ui.editor.sync_widgets)."""
+    st.session_state["store_version_before"] = st.session_state.get("store_version") or 0
+    st.session_state["store_version"] = number
 
 
 def latest(s: Store, sid: str) -> Scenario | None:
@@ -159,7 +171,7 @@ def latest(s: Store, sid: str) -> Scenario | None:
         scenario, info = s.load(sid)
     except StoreError:
         return None
-    st.session_state["store_version"] = info.number
+    shows(info.number)
     return scenario
 
 

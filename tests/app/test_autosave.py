@@ -165,3 +165,32 @@ def test_a_widget_the_browser_sent_no_value_for_gets_the_servers_value_again() -
     at.run()  # a full report: nothing is written again
     assert not at.number_input(key="plan_target").proto.set_value
     assert not at.slider(key="plan_s0_rate0").proto.set_value
+
+
+def test_a_move_that_crossed_the_other_leaders_value_on_the_way_names_it() -> None:
+    """Sam's screen catches up with Maya's 71% (the server writes it into his slider), but his
+    browser had moved the slider from 70% to 60% before it drew 71%: his move was made on 70%,
+    so it lands over Maya's 71% with the notice naming it (not silently, as a move made on her
+    value would), and the put-back is one click away."""
+    maya, sam, sid = two_leaders()
+    maya.slider(key="plan_s0_rate0").set_value(71).run()
+    sam.run()  # Sam's screen catches up: the server writes 71 into his slider
+    store = _open(default_url())
+    seen_before = store.head_info(sid).number
+    sam.slider(key="plan_s0_rate0").set_value(60).run()  # ... his browser's move from 70
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.60  # the later move wins
+    assert store.head_info(sid).number == seen_before + 1
+    (notice,) = [w.value for w in sam.warning]
+    assert "replacing Maya's 71%" in notice
+    assert any(b.label == "Put back Maya's 71%" for b in sam.button)
+
+
+def test_a_move_made_on_the_other_leaders_value_is_no_clash() -> None:
+    """The same move once Sam's browser has drawn (and reported) Maya's 71%: no notice."""
+    maya, sam, sid = two_leaders()
+    maya.slider(key="plan_s0_rate0").set_value(71).run()
+    sam.run()  # catches up: 71 written into his slider
+    sam.run()  # his browser reports 71: it has drawn it
+    sam.slider(key="plan_s0_rate0").set_value(60).run()
+    assert _open(default_url()).load(sid)[0].sources[0].rates[0].mean == 0.60
+    assert not sam.warning
