@@ -189,14 +189,14 @@ def moved(scenario: Scenario) -> set[str]:
     sent: dict[str, list[Any]] = st.session_state.setdefault(SENT, {})
     unseen: dict[str, int] = st.session_state.setdefault(UNSEEN, {})
     now = {b.key: st.session_state[b.key] for b in bindings(scenario) if b.key in st.session_state}
-    for key in st.session_state.get(WRITTEN_NOW, ()):
+    written_now = st.session_state.get(WRITTEN_NOW, set())
+    for key in written_now & now.keys():
         # Written by this run (a load, or a catch-up after a merge): no report; keep the last.
-        if key in now:
-            now[key] = before.get(key, now[key])
+        now[key] = before.get(key, now[key])
     st.session_state[_SEEN] = now
     moves = set()
     for key, value in now.items():
-        if key in st.session_state.get(WRITTEN_NOW, ()):
+        if key in written_now:
             continue
         written = sent.get(key, [])
         if written and value == written[-1]:

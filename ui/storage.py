@@ -27,6 +27,7 @@ from sim.store import (
     local_url,
 )
 from ui import auth
+from ui.editor import MOVE_SEEN, SHOWN_BEFORE
 from ui.text import md_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +133,7 @@ def autosave(
         # A move made on a value the screen had not shown yet counts as seen from the version
         # before it (ui.editor.moved): a same-field clash with that value is named.
         seen = int(st.session_state.get("store_version") or 0)
-        if (moved_on := st.session_state.pop("plan_move_seen", None)) is not None:
+        if (moved_on := st.session_state.pop(MOVE_SEEN, None)) is not None:
             seen = min(seen, int(moved_on))
         if not changes:
             return scenario, ()
@@ -161,7 +162,7 @@ def autosave(
 def shows(number: int) -> None:
     """The screen now shows version `number`; the one it showed before is kept (the editors
     name it for the widgets the new version changed, ui.editor.sync_widgets)."""
-    st.session_state["store_version_before"] = st.session_state.get("store_version") or 0
+    st.session_state[SHOWN_BEFORE] = st.session_state.get("store_version") or 0
     st.session_state["store_version"] = number
 
 
