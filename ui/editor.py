@@ -120,21 +120,32 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
     unseen = st.session_state.setdefault(UNSEEN, {})
     before = st.session_state.get(SHOWN_BEFORE, st.session_state.get("store_version") or 0)
     keys = bindings(scenario)
-    unsent = set() if reload else unreported([b.key for b in keys])
+    unsent = unreported([b.key for b in keys])
     written_now = st.session_state.setdefault(WRITTEN_NOW, set())
     for b in keys:
         if reload or b.key not in st.session_state:
             value = _get(data, b.path)
-            st.session_state[b.key] = value = b.to_widget(b.default if value is None else value)
-            written_now.add(b.key)
+            value = b.to_widget(b.default if value is None else value)
             written = sent.setdefault(b.key, [])
+            if (
+                b.key in st.session_state
+                and st.session_state[b.key] == value
+                and written
+                and written[-1] == value
+                and b.key not in unsent
+            ):
+                # Unchanged, and the browser has it: not written again, so a move the leader
+                # made meanwhile (still on its way to the server) is not set back on the screen.
+                continue
+            st.session_state[b.key] = value
+            written_now.add(b.key)
             if not written or written[-1] != value:
                 if written:  # a new value: the browser shows the old one until it reports this
                     unseen.setdefault(b.key, before)
                 written.append(value)
                 del written[:-_WRITES_KEPT]
             _count_write()
-        elif b.key in unsent:
+        elif not reload and b.key in unsent:
             # The browser has no value for this widget: it may not have drawn the value the
             # server wrote before the next run drew the widget again without it. Streamlit then
             # shows the widget's default (a target of 0), which the browser reports as a move.
