@@ -22,14 +22,19 @@ opens for --seconds: each session moves its own slider (seat 0..4: the three rat
 source, its volume, marketing's share) to a new value, as a browser does: the slider's new value and a
 `rerun_script` with the Plan body fragment's id (from the deltas' `fragment_id`), so only the body
 reruns. It starts within one pause of the window opening and pauses 0.5-1.5x --think (seeded)
-after each finished move. Between moves it polls like the browser's timer for the room's live bar
-(`st.fragment(run_every=...)`): the server sends `auto_rerun` (interval, fragment id) and the
-client sends `rerun_script` with that fragment id and `is_auto_rerun` every interval; when the
-live bar sees a newer version it reruns the whole page (FINISHED_EARLY_FOR_RERUN, then a full
-run). One run at a time per session: a timer tick that falls during a run is sent when the run
+after each finished move. Between moves it does what the browser does for the room's live bar:
+asks the head route (`GET /_pact/head?scenario=`, the live bar's watch component, ui/room.py)
+every 0.5 s over one keep-alive HTTP connection, and when the answer is newer than the version
+the component was last given, sets the component's trigger (`rerun_script` with the live bar's
+fragment id and the trigger in the widget states), once per newer version; it also keeps the live
+bar's own timer (`st.fragment(run_every=...)`: the server sends `auto_rerun` and the client sends
+`rerun_script` with that fragment id and `is_auto_rerun` every interval). When the live bar sees
+a newer version it reruns the whole page (FINISHED_EARLY_FOR_RERUN, then a full run). One run at
+a time per session: a timer tick or a newer head that falls during a run is acted on when the run
 ends (the browser would send it at once and the server would queue it), and a move that falls due
-during a poll waits for it ("move waited" below). The reference page's client moves its slider at
-the same pace (a full rerun per move; the page has no fragments).
+during a live-bar run waits for it ("move waited" below). The reference page's client moves its slider at
+the same pace, or every 0.4 s when that is slower (its p95 needs enough moves; it adds no load to
+the app's processes); a full rerun per move, as the page has no fragments.
 
 Figures (all clocks in this one process):
 - move: slider -> headline, from sending the move to the "Chance we hit the number" delta; whole
@@ -66,6 +71,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import platform
@@ -83,6 +89,7 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import websockets
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.NumberInput_pb2 import NumberInput
@@ -93,6 +100,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.store import Store
 from ui.editor import bindings
+from ui.room import HEAD_PATH
 
 TIMEOUT_S = 10.0  # a rerun slower than this counts as an error
 GIVE_UP_S = 120.0  # ... and after this the session stops waiting for it
@@ -116,6 +124,8 @@ FINISHED_OK = {
 }
 SELECT_SLIDER = Slider.Type.Value("SELECT_SLIDER")
 INT_INPUT = NumberInput.DataType.Value("INT")
+REFERENCE_THINK_S = 0.4  # the reference page moves at least this often (its p95 from enough moves)
+WATCH_COMPONENT = "pact_room_watch"  # the live bar's watch (ui/room.py)
 LAST_SECOND_S = 1.0  # moves this close to the window's end may be unseen by a follower
 
 
@@ -189,11 +199,65 @@ def browser_value(etype: str, proto: Any, known: Widget | None) -> tuple[str, An
     return kind, fresh
 
 
+@dataclass
+class Watch:
+    """The live bar's watch component as the browser holds it: what it was last given."""
+
+    fragment_id: str
+    trigger_id: str  # its trigger aggregator widget
+    path: str  # "/_pact/head?scenario=<id>"
+    shown: int
+    every_s: float
+    origin: float  # when its setInterval started
+    done: int = 0  # ticks acted on
+    asked: int = 0  # the newest head it set the trigger for
+
+
+class HeadAsker:
+    """One keep-alive HTTP/1.1 connection to the app, as the browser's fetch keeps one."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def head(self, path: str) -> int | None:
+        for attempt in (1, 2):  # the server may have closed an idle connection: open a new one
+            try:
+                if self.conn is None:
+                    self.conn = await asyncio.open_connection("127.0.0.1", self.port)
+                reader, writer = self.conn
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+                await writer.drain()
+                top = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT_S)
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in top.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                body = json.loads(await reader.readexactly(length))
+                if not top.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"{top.splitlines()[0]!r}: {body}")
+                return body["head"]
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                self.close()
+                if attempt == 2:
+                    raise
+        return None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn[1].close()
+            self.conn = None
+
+
 class Client:
-    """A browser tab on one page: its websocket, address bar, widget values and fragment timers."""
+    """A browser tab on one page: its websocket, address bar, widget values, fragment timers and
+    the live bar's watch."""
 
     def __init__(self, ws: Any, query_string: str, headline: str, watch: set[str]) -> None:
         self.ws = ws
+        self.room_watch: Watch | None = None
+        self.trigger: tuple[str, str] | None = None  # (widget id, JSON) sent with the next run
         self.query_string = query_string
         self.page_hash = ""
         self.headline = headline
@@ -218,10 +282,18 @@ class Client:
         return None
 
     def next_tick(self) -> float:
-        return min(
-            (origin + (done + 1) * every for every, origin, done in self.timers.values()),
-            default=math.inf,
-        )
+        ticks = [origin + (done + 1) * every for every, origin, done in self.timers.values()]
+        if (w := self.room_watch) is not None:
+            ticks.append(w.origin + (w.done + 1) * w.every_s)
+        return min(ticks, default=math.inf)
+
+    def due_watch(self, now: float) -> Watch | None:
+        """The watch, when its interval ticked since it last asked."""
+        w = self.room_watch
+        if w is None or int((now - w.origin) / w.every_s) <= w.done:
+            return None
+        w.done = int((now - w.origin) / w.every_s)
+        return w
 
     def _ticked(self, fid: str, now: float) -> None:
         every, origin, _ = self.timers[fid]
@@ -246,6 +318,10 @@ class Client:
                 getattr(state, w.kind).data.extend(w.value)
             else:
                 setattr(state, w.kind, int(w.value) if w.kind == "int_value" else w.value)
+        if self.trigger is not None:  # a trigger is sent with one run only
+            state = cs.widget_states.widgets.add()
+            state.id, state.json_trigger_value = self.trigger
+            self.trigger = None
         if auto:
             self._ticked(fragment_id, time.perf_counter())
         run = Run()
@@ -295,6 +371,8 @@ class Client:
         el = delta.new_element
         etype = el.WhichOneof("type")
         proto = getattr(el, etype)
+        if etype == "bidi_component" and proto.component_name.endswith(WATCH_COMPONENT):
+            self._watch(proto, delta.fragment_id, now)
         if etype == "exception":
             run.exceptions.append(f"{proto.type}: {proto.message}")
         elif etype == "alert" and proto.format in (ERROR, WARNING):
@@ -317,6 +395,19 @@ class Client:
         self.widgets[wid] = w
         self.ids[key] = wid
         drawn.add(wid)
+
+    def _watch(self, proto: Any, fragment_id: str, now: float) -> None:
+        data = json.loads(proto.json)
+        w = self.room_watch
+        if w is None or w.fragment_id != fragment_id:  # mounted: its setInterval starts
+            every = data["every_ms"] / 1000
+            w = Watch(fragment_id, _make_trigger_id(proto.id, "events"), "", 0, every, now)
+            self.room_watch = w
+        w.path = f"/{HEAD_PATH}?scenario={data['scenario']}"
+        w.shown = int(data["shown"])
+
+    def set_trigger(self, w: Watch, head: int) -> None:
+        self.trigger = (w.trigger_id, json.dumps([{"event": "newer", "value": head}]))
 
 
 # ---- leaders -----------------------------------------------------------------------------------
@@ -351,6 +442,8 @@ class Session:
     load_s: float = float("nan")
     moves: list[Move] = field(default_factory=list)
     polls: list[Poll] = field(default_factory=list)
+    asks: list[float] = field(default_factory=list)  # the watch's GETs of the head, s
+    asker: HeadAsker | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     shown: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
@@ -429,17 +522,34 @@ async def move(s: Session, c: Client, in_window: bool, waited: float = 0.0) -> b
     return clean
 
 
-async def poll(s: Session, c: Client, fid: str, in_window: bool) -> bool:
-    run = await c.rerun(fragment_id=fid, auto=True)
+async def poll(s: Session, c: Client, fid: str, in_window: bool, auto: bool = True) -> bool:
+    """A live-bar run: its timer ticked (`auto`), or the watch set its trigger."""
+    run = await c.rerun(fragment_id=fid, auto=auto)
     if in_window:
         s.polls.append(Poll(run.total_s, run.full))
     return record_problems(s, run)
 
 
+async def ask(s: Session, c: Client, w: Watch, in_window: bool) -> bool | None:
+    """The watch asks the head route; a newer version than it was given sets its trigger (once
+    per version), which reruns the live bar. None: nothing new (no run)."""
+    if s.asker is None:
+        return None
+    t0 = time.perf_counter()
+    head = await s.asker.head(w.path)
+    if in_window:
+        s.asks.append(time.perf_counter() - t0)
+    if head is None or head <= w.shown or head <= w.asked:
+        return None
+    w.asked = head
+    c.set_trigger(w, head)
+    return await poll(s, c, w.fragment_id, in_window, auto=False)
+
+
 async def act(s: Session, c: Client, bench: Bench, moving: bool) -> None:
     """Be a browser tab: poll the live bar on its timer; with `moving`, move the slider after
     each pause, until the window closes (without, until it opens)."""
-    think = bench.args.think
+    think = min(bench.args.think, REFERENCE_THINK_S) if s.reference else bench.args.think
     rng = random.Random(s.index)
     next_move = bench.t0 + rng.uniform(0, think) if moving else math.inf
     end = bench.deadline
@@ -459,6 +569,11 @@ async def act(s: Session, c: Client, bench: Bench, moving: bool) -> None:
             next_move = time.perf_counter() + think * rng.uniform(0.5, 1.5)
         elif (fid := c.due_poll(now)) is not None:
             clean = await poll(s, c, fid, moving and now < bench.deadline)
+        elif (w := c.due_watch(now)) is not None:
+            asked = await ask(s, c, w, moving and now < bench.deadline)
+            if asked is None:
+                continue
+            clean = asked
         else:
             wake = min(next_move, c.next_tick(), end)
             if moving:
@@ -494,6 +609,7 @@ async def session_main(s: Session, room: Room | None, bench: Bench) -> None:
             watch = {x.key for x in room.sessions} if room is not None else set()
             c = Client(ws, query or "", headline, watch)
             s.shown = c.shown
+            s.asker = None if s.reference else HeadAsker(port)
             run = await c.rerun()  # the page loads (first render)
             s.load_s = run.total_s
             record_problems(s, run)
@@ -516,6 +632,8 @@ async def session_main(s: Session, room: Room | None, bench: Bench) -> None:
             await act(s, c, bench, moving=True)
     except TimeoutError:
         s.errors.append(("timeout", f"no end of run in {GIVE_UP_S:.0f} s"))
+    except RuntimeError as exc:
+        s.errors.append(("head route", str(exc)[:160]))
     except websockets.ConnectionClosed as exc:
         s.errors.append(("websocket closed", str(exc)[:160]))
     except OSError as exc:
@@ -523,6 +641,8 @@ async def session_main(s: Session, room: Room | None, bench: Bench) -> None:
     except Exception as exc:  # noqa: BLE001 (a page this client did not expect: report it)
         s.errors.append(("load client failed", repr(exc)[:160]))
     finally:
+        if s.asker is not None:
+            s.asker.close()
         if room is not None and s.seat == 0:
             room.ready.set()
         if not counted:
@@ -859,7 +979,7 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=60)
     add_drain_argument(parser)
-    parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4))
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument(
         "--think",
@@ -950,6 +1070,7 @@ def main() -> int:
     felt = f"{ms(felt_s)} / {ms(felt_s, 95)} ms" if felt_s else "-"
     full = [p.total_s for p in polls if p.full]
     quiet = [p.total_s for p in polls if not p.full]
+    asks = [a for s in sessions for a in s.asks]
     script_runs = len(moves) + len(polls) + len(full)  # a poll that reruns the page is two runs
     lags = lag.same + lag.across
     pairs = len(lags) + lag.unseen_late + len(lag.unseen)
@@ -981,11 +1102,11 @@ def main() -> int:
         ("seconds (window, all sessions moving)", f"{window:.1f}"),
         ("page load (first render), median / p95 / max", triple(loads)),
         (
-            "moves / live-bar polls / polls that reran the page",
+            "moves / live-bar runs / live-bar runs that reran the page",
             f"{len(moves)} / {len(polls)} / {len(full)}",
         ),
         (
-            "reruns/s (moves + polls) / script runs/s",
+            "reruns/s (moves + live-bar runs) / script runs/s",
             f"{rate(len(moves) + len(polls))} / {rate(script_runs)}",
         ),
         (
@@ -996,8 +1117,12 @@ def main() -> int:
         ("move: whole rerun, median / p95 / max", triple(whole)),
         ("move waited for a poll in flight, median / p95 / max", triple(waited)),
         ("move: due -> headline (wait + headline), median / p95", felt),
-        ("poll, nothing new: median / p95 / max", triple(quiet)),
-        ("poll that reran the page: median / p95 / max", triple(full)),
+        (
+            "head asked (HTTP, no script run): count, median / p95 / max",
+            f"{len(asks)}, {triple(asks)}",
+        ),
+        ("live-bar run, nothing new: median / p95 / max", triple(quiet)),
+        ("live-bar run that reran the page: median / p95 / max", triple(full)),
     ]
     if args.rooms and args.sessions > 1:
         rows += [

@@ -11,6 +11,7 @@ Session state names (docs/room.md):
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -18,6 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from sim.merge import describe_all, field_label, value_text
 from sim.room import ago, others
@@ -27,6 +32,9 @@ from ui.storage import feed
 from ui.text import md_text
 
 LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new version
+REFRESH_EVERY_S = 5.0  # ... the live line's own refresh when the browser asks (head_route)
+HEAD_PATH = "_pact/head"  # the head version of a scenario, asked by the browser (head_route)
+SCENARIO_ID = re.compile(r"[0-9a-f]{12}")  # sim.store: uuid4().hex[:12]
 BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
 PRESENCE_TTL_S = 1.0  # one read of who is here serves every session of the process this long
 
@@ -100,6 +108,85 @@ def heartbeat(s: Store, sid: str) -> None:
         _presence.pop((s.url, sid), None)
 
 
+# ---- the head, asked by the browser ---------------------------------------------------------
+# Asking whether a scenario has a new version used to be a script run of the live bar twice a
+# second on every screen (20 screens: 40 runs a second, most of them finding nothing). With the
+# app started by ui.serve (asgi.py), the browser asks this route instead: a dictionary lookup in
+# the process's change feed, no script run; only a newer version reruns the live bar, which
+# brings the page up to date as before. The answer is a version number of an unguessable id.
+_routed = False
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def head_route() -> Route:
+    """The route answering `GET /_pact/head?scenario=<id>` with `{"head": <version or null>}`."""
+    return Route(f"/{HEAD_PATH}", _head_endpoint, methods=["GET"])
+
+
+def serve_head() -> Route:
+    """head_route, for the server that mounts it (asgi.py): from now on this process's live
+    bars let the browser ask."""
+    global _routed
+    _routed = True
+    return head_route()
+
+
+async def _head_endpoint(request: Request) -> JSONResponse:
+    sid = request.query_params.get("scenario", "")
+    if not SCENARIO_ID.fullmatch(sid):
+        error = {"error": "scenario: expected the 12-character id from a ?scenario= link"}
+        return JSONResponse(error, status_code=400, headers=_NO_STORE)
+    head = await run_in_threadpool(storage.default_head, sid)
+    return JSONResponse({"head": head}, headers=_NO_STORE)
+
+
+# The browser's side: every WATCH_MS, one small GET; a newer version than the page shows sets a
+# trigger, which reruns the live bar (its fragment). One request at a time; each newer version
+# is asked for once (the live bar's own refresh covers a rerun that was lost).
+_WATCH_JS = """
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let w = parentElement.__pactWatch;
+  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: 0 };
+  w.data = data;
+  if (!w.timer) {
+    w.timer = setInterval(async () => {
+      if (w.busy || document.hidden) return;
+      w.busy = true;
+      try {
+        const d = w.data;
+        const r = await fetch(d.url + '?scenario=' + encodeURIComponent(d.scenario),
+                              { cache: 'no-store' });
+        if (r.ok) {
+          const head = (await r.json()).head;
+          if (typeof head === 'number' && head > d.shown && head > w.asked) {
+            w.asked = head;
+            setTriggerValue('newer', head);
+          }
+        }
+      } catch (e) {
+        // offline for a moment: the next tick asks again
+      } finally {
+        w.busy = false;
+      }
+    }, data.every_ms);
+  }
+  return () => {
+    clearInterval(w.timer);
+    w.timer = null;
+  };
+}
+"""
+_watch = st.components.v2.component("pact_room_watch", js=_WATCH_JS)
+
+
+def browser_asks() -> bool:
+    """True when the browser asks the head route (the app runs under asgi.py) for this session's
+    store; otherwise the live bar asks by rerunning itself every LIVE_EVERY_S."""
+    s = storage.store()
+    return _routed and s is not None and s.url == storage.default_url()
+
+
 # ---- the live bar ----------------------------------------------------------------------------
 def remember_replaced(replaced: tuple[Replaced, ...], scenario: dict[str, Any]) -> None:
     """Keep what a move overwrote, in words, with the move that puts it back."""
@@ -155,9 +242,27 @@ def pending_undo() -> Any:
     return st.session_state.pop("room_undo", None)
 
 
-@st.fragment(run_every=LIVE_EVERY_S)
 def live_bar() -> None:
-    """Live status under the headline; reruns the page when another screen saved a version."""
+    """Live status under the headline; reruns the page when another screen saved a version.
+
+    Who asks whether there is one: the browser (browser_asks), else the bar itself."""
+    if browser_asks():
+        _watched_live_bar()
+    else:
+        _polling_live_bar()
+
+
+@st.fragment(run_every=REFRESH_EVERY_S)
+def _watched_live_bar() -> None:
+    _live_line(watch=True)
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def _polling_live_bar() -> None:
+    _live_line(watch=False)
+
+
+def _live_line(*, watch: bool) -> None:
     editor.observe()
     s = storage.store()
     sid = st.session_state.get("store_id")
@@ -180,6 +285,17 @@ def live_bar() -> None:
     if change:
         line += f" · last change: {md_text(change)}"
     st.caption(line)
+    if watch:
+        data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
+        _watch(
+            data={**data, "every_ms": int(LIVE_EVERY_S * 1000)},
+            key="room_watch",
+            on_newer_change=_noop,
+        )
+
+
+def _noop() -> None:
+    """The watch's trigger only asks for a rerun of the live bar; the bar reads the head."""
 
 
 def follower_bar() -> None:

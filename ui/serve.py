@@ -53,7 +53,7 @@ def main() -> None:
     simulate(seed, trials=1000, seed=0)  # builds and caches the seed plan's exact laws
     plan(seed)
     runtime_fix.install()
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *secrets_options(), *sys.argv[1:]]
+    sys.argv = ["streamlit", "run", str(ROOT / "asgi.py"), *secrets_options(), *sys.argv[1:]]
     sys.exit(cli.main())
 
 

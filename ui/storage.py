@@ -108,6 +108,17 @@ def feed(s: Store) -> ChangeFeed:
     return _feed(s.url, s)
 
 
+def default_head(sid: str) -> int | None:
+    """The head version of a scenario in the default store, from this process's change feed
+    (outside any session: the browser's question, ui/room.py head_route); None when the store
+    cannot be opened or has no such scenario."""
+    try:
+        s = _open(default_url())
+    except StoreError:
+        return None
+    return feed(s).head(sid)
+
+
 def autosave(
     scenario: Scenario, shown: Scenario | None = None
 ) -> tuple[Scenario, tuple[Replaced, ...]]:

@@ -73,3 +73,61 @@ def test_the_projector_follows_read_only_and_can_take_the_wheel() -> None:
     projector.slider(key="plan_s0_rate0").set_value(82).run()  # the former projector edits
     maya.run()
     assert maya.slider(key="plan_s0_rate0").value == 82
+
+
+# ---- the head route the browser asks (asgi.py) -----------------------------------------------
+def ask_head(query: str) -> tuple[int, dict]:
+    """`GET /_pact/head?<query>` through the route ui.serve mounts, as the browser sends it."""
+    import asyncio
+    import json
+
+    from starlette.applications import Starlette
+
+    from ui.room import head_route
+
+    app = Starlette(routes=[head_route()])
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/_pact/head",
+        "raw_path": b"/_pact/head",
+        "query_string": query.encode(),
+        "headers": [],
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1234),
+        "root_path": "",
+        "http_version": "1.1",
+    }
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert headers["cache-control"] == "no-store"  # every question reaches the server
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], json.loads(body)
+
+
+def test_the_head_route_answers_the_latest_version_without_a_script_run() -> None:
+    maya = run_page()
+    maya.slider(key="plan_s0_rate0").set_value(70).run()
+    sid = link_of(maya)
+    assert ask_head(f"scenario={sid}") == (200, {"head": 1})
+    maya.slider(key="plan_s0_rate1").set_value(40).run()
+    maya.slider(key="plan_marketing_share").set_value(40).run()
+    assert ask_head(f"scenario={sid}") == (200, {"head": 3})  # this process's saves, at once
+    assert ask_head("scenario=0123456789ab") == (200, {"head": None})  # no such scenario
+
+
+def test_the_head_route_names_a_bad_scenario_id() -> None:
+    for query in ("", "scenario=", "scenario=../../etc", "scenario=" + "a" * 13, "x=1"):
+        status, body = ask_head(query)
+        assert status == 400
+        assert body["error"].startswith("scenario:")

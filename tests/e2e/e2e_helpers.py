@@ -47,9 +47,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
 
 
 class AppServer:
-    """One `streamlit run app.py` on a free port, with its own data folder."""
+    """The app on a free port, with its own data folder: as `python -m ui.serve` starts it
+    (asgi.py: the browser asks the room's head route), or with `script="app.py"` as
+    `streamlit run app.py` does (the live bar asks by rerunning itself)."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, *, script: str | None = None
+    ) -> None:
+        self.command = ["-m", "streamlit", "run", script] if script else ["-m", "ui.serve"]
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -69,10 +74,7 @@ class AppServer:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                *self.command,
                 "--server.port",
                 str(self.port),
                 "--server.address",

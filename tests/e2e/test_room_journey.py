@@ -169,3 +169,29 @@ def test_two_leaders_and_a_projector_share_one_live_plan(
         expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         assert page.errors == []  # type: ignore[attr-defined]
         page.context.close()
+
+
+def test_an_idle_screen_asks_for_news_without_a_script_run(
+    app_server: AppServer, browser: Browser
+) -> None:
+    """A screen on a shared plan asks the server's head route twice a second (an HTTP GET, no
+    script run); its websocket stays quiet until there is news, then one move arrives."""
+    maya = open_screen(browser, app_server.url, "Maya")
+    move_slider(maya, MQL_SQL, 1)
+    expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    sent: list[object] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    page.goto(maya.url)
+    rate_shown(page, 76)
+    wait_idle(page)
+    quiet_from = len(sent)
+    for _ in range(4):  # four questions: about two seconds
+        with page.expect_request(lambda r: "/_pact/head?scenario=" in r.url, timeout=10_000):
+            pass
+    asked = len(sent) - quiet_from
+    assert asked <= 1, f"{asked} websocket messages from an idle screen (the live bar's timer?)"
+    move_slider(maya, MQL_SQL, 1)
+    rate_shown(page, 77)  # the news still arrives
+    for screen in (maya, page):
+        screen.context.close()

@@ -1,5 +1,7 @@
 """Two app processes on one database form one room: a move saved through one server reaches a
-screen served by the other (PostgreSQL: LISTEN/NOTIFY; SQLite: a poll of the head version)."""
+screen served by the other (PostgreSQL: LISTEN/NOTIFY; SQLite: a poll of the head version), both
+ways. The first process is the app as `python -m ui.serve` starts it (the browser asks the head
+route); on SQLite the second is `streamlit run app.py` (its live bar asks by rerunning itself)."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def test_a_save_through_one_process_reaches_a_screen_on_the_other(
 ) -> None:
     env = {"PACT_DATABASE_URL": database_url}
     one = AppServer(tmp_path / "one", env)
-    two = AppServer(tmp_path / "two", env)
+    two = AppServer(tmp_path / "two", env, script="app.py" if "sqlite" in database_url else None)
     for server in (one, two):
         server.data_dir.mkdir()
         server.start()
@@ -48,7 +50,10 @@ def test_a_save_through_one_process_reaches_a_screen_on_the_other(
         move_slider(leader, "MQL → SQL rate", 3)
         expect(follower.get_by_text("79.0% · known exactly")).to_be_visible(timeout=30_000)
         follower.screenshot(path=artifacts / f"room-second-process-{database_url[:6]}.png")
-        expect(follower.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        move_slider(follower, "MQL → SQL rate", 2)  # ... and back: the first process's screen
+        expect(leader.get_by_text("81.0% · known exactly")).to_be_visible(timeout=30_000)
+        for page in (leader, follower):
+            expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         leader.context.close()
         follower.context.close()
     finally:
