@@ -211,6 +211,8 @@ class Watch:
     origin: float  # when its setInterval started
     done: int = 0  # ticks acted on
     asked: int = 0  # the newest head it set the trigger for
+    writes: int | None = None  # the server's count of writes into the widgets, as last given
+    report_due: bool = False  # ... it changed: the component sets its "drawn" trigger at once
 
 
 class HeadAsker:
@@ -405,9 +407,11 @@ class Client:
             self.room_watch = w
         w.path = f"/{HEAD_PATH}?scenario={data['scenario']}"
         w.shown = int(data["shown"])
+        if data["writes"] != w.writes:
+            w.writes, w.report_due = data["writes"], True
 
-    def set_trigger(self, w: Watch, head: int) -> None:
-        self.trigger = (w.trigger_id, json.dumps([{"event": "newer", "value": head}]))
+    def set_trigger(self, w: Watch, event: str, value: int) -> None:
+        self.trigger = (w.trigger_id, json.dumps([{"event": event, "value": value}]))
 
 
 # ---- leaders -----------------------------------------------------------------------------------
@@ -542,7 +546,15 @@ async def ask(s: Session, c: Client, w: Watch, in_window: bool) -> bool | None:
     if head is None or head <= w.shown or head <= w.asked:
         return None
     w.asked = head
-    c.set_trigger(w, head)
+    c.set_trigger(w, "newer", head)
+    return await poll(s, c, w.fragment_id, in_window, auto=False)
+
+
+async def report(s: Session, c: Client, w: Watch, in_window: bool) -> bool:
+    """The server wrote into the widgets: the component's "drawn" trigger reruns the live bar
+    with the widgets as the browser now shows them."""
+    w.report_due = False
+    c.set_trigger(w, "drawn", w.writes or 0)
     return await poll(s, c, w.fragment_id, in_window, auto=False)
 
 
@@ -564,7 +576,9 @@ async def act(s: Session, c: Client, bench: Bench, moving: bool) -> None:
             end, next_move = bench.deadline + drain, math.inf
         if not moving and bench.start.is_set():
             return
-        if now >= next_move:
+        if (w := c.room_watch) is not None and w.report_due:
+            clean = await report(s, c, w, moving and now < bench.deadline)
+        elif now >= next_move:
             clean = await move(s, c, True, now - next_move)
             next_move = time.perf_counter() + think * rng.uniform(0.5, 1.5)
         elif (fid := c.due_poll(now)) is not None:

@@ -226,8 +226,33 @@ def moved(scenario: Scenario) -> set[str]:
     return moves
 
 
+def unread_move(scenario: Scenario) -> tuple[tuple[str, Any], ...]:
+    """The widgets (key, value) holding a move that no run of the editors has read yet.
+
+    The browser sends every widget's value with every rerun request, whichever part of the
+    page the request reruns: a press still on its way when the live bar's watch asks for a
+    rerun of the bar rides along with that request, and the browser sends no other for it. The
+    bar then reruns the page (ui/room.py), so the move is read and saved as any other."""
+    before = st.session_state.get(REPORTED, {})
+    sent: dict[str, list[Any]] = st.session_state.get(SENT, {})
+    unread = []
+    for b in bindings(scenario):
+        if b.key not in st.session_state or b.key not in before:
+            continue
+        value, written = st.session_state[b.key], sent.get(b.key, [])
+        if before[b.key] is not _UNSAVED and value != before[b.key] and value not in written:
+            unread.append((b.key, value))
+    return tuple(unread)
+
+
 def _count_write() -> None:
     st.session_state[_WRITES] = st.session_state.get(_WRITES, 0) + 1
+
+
+def writes() -> int:
+    """How many times the server has written into this session's widgets (ui/room.py asks the
+    browser to report back after each)."""
+    return int(st.session_state.get(_WRITES, 0))
 
 
 def observe() -> None:

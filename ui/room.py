@@ -142,13 +142,26 @@ async def _head_endpoint(request: Request) -> JSONResponse:
 
 # The browser's side: every WATCH_MS, one small GET; a newer version than the page shows sets a
 # trigger, which reruns the live bar (its fragment). One request at a time; each newer version
-# is asked for once (the live bar's own refresh covers a rerun that was lost).
+# is asked for once (the live bar's own refresh covers a rerun that was lost). And when the
+# server has written into this screen's widgets since the bar was last drawn (`writes`: a
+# catch-up, a value set back), one more trigger reruns the bar at once: that run carries the
+# widgets as the browser now shows them, which tells the editors the screen is up to date
+# (ui/editor.py observe; the 0.5 s timer used to bring that report).
 _WATCH_JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let w = parentElement.__pactWatch;
-  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: 0 };
+  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: 0, writes: null };
   w.data = data;
+  parentElement.dataset.pactWatch = '1';
+  parentElement.dataset.writes = String(data.writes);
+  if (w.writes !== data.writes) {
+    w.writes = data.writes;
+    setTimeout(() => {
+      setTriggerValue('drawn', data.writes);
+      parentElement.dataset.reported = String(data.writes);  // what the browser tests wait on
+    }, 0);
+  }
   if (!w.timer) {
     w.timer = setInterval(async () => {
       if (w.busy || document.hidden) return;
@@ -177,7 +190,7 @@ export default function (component) {
   };
 }
 """
-_watch = st.components.v2.component("pact_room_watch", js=_WATCH_JS)
+_watch = st.components.v2.component("pact_room_watch", js=_WATCH_JS, isolate_styles=False)
 
 
 def browser_asks() -> bool:
@@ -264,6 +277,12 @@ def _polling_live_bar() -> None:
 
 def _live_line(*, watch: bool) -> None:
     editor.observe()
+    scenario = st.session_state.get("scenario")
+    unread = editor.unread_move(scenario) if scenario is not None else ()
+    if unread and st.session_state.get("room_read_move") != unread:  # once for the same values
+        # A press rode along with this rerun of the bar (editor.unread_move): read and save it.
+        st.session_state["room_read_move"] = unread
+        st.rerun(scope="app")
     s = storage.store()
     sid = st.session_state.get("store_id")
     if s is None or sid is None:
@@ -287,15 +306,13 @@ def _live_line(*, watch: bool) -> None:
     st.caption(line)
     if watch:
         data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
-        _watch(
-            data={**data, "every_ms": int(LIVE_EVERY_S * 1000)},
-            key="room_watch",
-            on_newer_change=_noop,
-        )
+        data |= {"writes": editor.writes(), "every_ms": int(LIVE_EVERY_S * 1000)}
+        _watch(data=data, key="room_watch", on_newer_change=_noop, on_drawn_change=_noop)
 
 
 def _noop() -> None:
-    """The watch's trigger only asks for a rerun of the live bar; the bar reads the head."""
+    """The watch's triggers only ask for a rerun of the live bar, which reads the head and the
+    browser's report itself."""
 
 
 def follower_bar() -> None:

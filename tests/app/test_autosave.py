@@ -194,3 +194,37 @@ def test_a_move_made_on_the_other_leaders_value_is_no_clash() -> None:
     sam.slider(key="plan_s0_rate0").set_value(60).run()
     assert _open(default_url()).load(sid)[0].sources[0].rates[0].mean == 0.60
     assert not sam.warning
+
+
+def _unread_script() -> None:
+    import streamlit as st
+
+    from sim import load_scenario
+    from ui import editor
+    from ui.shell import SEED_FILE
+
+    st.text(repr(editor.unread_move(load_scenario(SEED_FILE))))
+
+
+def unread(reported: object, shown: object, written: list[object]) -> str:
+    """editor.unread_move for the first rate: the browser reported `reported` last time, holds
+    `shown` now, and the server wrote `written` into it since."""
+    at = AppTest.from_function(_unread_script)
+    at.session_state["plan_reported"] = {"plan_s0_rate0": reported}
+    at.session_state["plan_sent"] = {"plan_s0_rate0": written}
+    at.session_state["plan_s0_rate0"] = shown
+    at.run()
+    assert not at.exception, at.exception
+    return at.text[0].value
+
+
+def test_a_press_that_rode_along_with_another_rerun_is_an_unread_move() -> None:
+    """The live bar reruns the page when a rerun of the bar carried a press (ui/room.py): the
+    browser sends no other request for it, and the editors must still read and save it."""
+    from ui.editor import _UNSAVED
+
+    assert unread(75, 76, [75]) == "(('plan_s0_rate0', 76),)"  # a press: read it
+    assert unread(75, 75, [75]) == "()"  # nothing moved
+    assert unread(75, 70, [70]) == "()"  # the screen shows the server's write: no move
+    assert unread(70, 75, [72, 75]) == "()"  # a stale report of an older write: no move
+    assert unread(_UNSAVED, 150, [75]) == "()"  # an invalid value, read and shown as an error

@@ -80,6 +80,7 @@ def ask_head(query: str) -> tuple[int, dict]:
     """`GET /_pact/head?<query>` through the route ui.serve mounts, as the browser sends it."""
     import asyncio
     import json
+    from concurrent.futures import ThreadPoolExecutor
 
     from starlette.applications import Starlette
 
@@ -107,7 +108,9 @@ def ask_head(query: str) -> tuple[int, dict]:
         "root_path": "",
         "http_version": "1.1",
     }
-    asyncio.run(app(scope, receive, send))
+    # In a thread of its own: a browser test earlier in this process may hold an event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers = {k.decode(): v.decode() for k, v in start["headers"]}
     assert headers["cache-control"] == "no-store"  # every question reaches the server

@@ -195,3 +195,40 @@ def test_an_idle_screen_asks_for_news_without_a_script_run(
     rate_shown(page, 77)  # the news still arrives
     for screen in (maya, page):
         screen.context.close()
+
+
+def reported_back(page: Page) -> None:
+    """Wait until the screen has told the server it shows what the server last wrote into its
+    widgets (the live bar's watch reports back at once, ui/room.py), and that run is over."""
+    page.wait_for_function(
+        "() => { const w = document.querySelector('[data-pact-watch]');"
+        " return w !== null && w.dataset.reported === w.dataset.writes; }",
+        timeout=30_000,
+    )
+    wait_idle(page)
+
+
+def test_a_leader_moves_another_leaders_change_straight_back(
+    app_server: AppServer, browser: Browser, artifacts
+) -> None:
+    """Sam moves the rate; Maya's screen shows it and she moves it straight back: her move
+    lands (not taken for her screen's stale report) and both screens end on her value."""
+    maya = open_screen(browser, app_server.url, "Maya")
+    move_slider(maya, MQL_SQL, 1)
+    expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+    sam = open_screen(browser, maya.url, "Sam")
+    rate_shown(sam, 76)
+    move_slider(sam, MQL_SQL, 1)
+    rate_shown(maya, 77)
+    reported_back(maya)
+    move_slider(maya, MQL_SQL, 1, key="ArrowLeft")  # straight back, within a second or two
+    for screen in (maya, sam):
+        rate_shown(screen, 76)
+    expect(
+        maya.get_by_text(re.compile(r"last change: Maya: Inbound MQL → SQL rate 77% → 76%"))
+    ).to_be_visible(timeout=ARRIVES_MS)
+    maya.screenshot(path=artifacts / "room-straight-back.png", full_page=True)
+    for screen in (maya, sam):
+        expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        assert screen.errors == []  # type: ignore[attr-defined]
+        screen.context.close()
