@@ -307,19 +307,7 @@ def _live_line(*, watch: bool) -> None:
     if watch:
         data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
         data |= {"writes": editor.writes(), "every_ms": int(LIVE_EVERY_S * 1000)}
-        _watch(data=data, key="room_watch", on_newer_change=_newer, on_drawn_change=_noop)
-
-
-def _newer() -> None:
-    """The watch saw a newer version: rerun the whole page at once (not the bar first)."""
-    s, sid = storage.store(), st.session_state.get("store_id")
-    if s is None or sid is None:
-        return
-    head = feed(s).head(sid)
-    shown = st.session_state.get("store_version") or 0
-    if head is not None and head > shown and head != st.session_state.get("room_reacted"):
-        st.session_state["room_reacted"] = head
-        st.rerun(scope="app")
+        _watch(data=data, key="room_watch", on_newer_change=_noop, on_drawn_change=_noop)
 
 
 def _noop() -> None:
