@@ -278,7 +278,9 @@ def _polling_live_bar() -> None:
 def _live_line(*, watch: bool) -> None:
     editor.observe()
     scenario = st.session_state.get("scenario")
-    unread = editor.unread_move(scenario) if scenario is not None else ()
+    # Only when the watch asks (its trigger requests carry presses): on the bar's own 0.5 s timer
+    # the check made a screen save a stale report as a move (the two-process browser test).
+    unread = editor.unread_move(scenario) if scenario is not None and watch else ()
     if unread and st.session_state.get("room_read_move") != unread:  # once for the same values
         # A press rode along with this rerun of the bar (editor.unread_move): read and save it.
         st.session_state["room_read_move"] = unread
