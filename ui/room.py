@@ -153,13 +153,23 @@ export default function (component) {
   let w = parentElement.__pactWatch;
   if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: 0, writes: null };
   w.data = data;
+  w.page = window.location.pathname;
+  w.dead = false;
+  // A trigger sent after the leader left the page would rerun this page's bar in place of the
+  // page they opened: none once the address has changed or the watch is gone.
+  const trigger = (name, value) => {
+    if (w.dead || window.location.pathname !== w.page) return false;
+    setTriggerValue(name, value);
+    return true;
+  };
   parentElement.dataset.pactWatch = '1';
   parentElement.dataset.writes = String(data.writes);
   if (w.writes !== data.writes) {
     w.writes = data.writes;
     setTimeout(() => {
-      setTriggerValue('drawn', data.writes);
-      parentElement.dataset.reported = String(data.writes);  // what the browser tests wait on
+      if (trigger('drawn', data.writes)) {
+        parentElement.dataset.reported = String(data.writes);  // what the browser tests wait on
+      }
     }, 0);
   }
   if (!w.timer) {
@@ -172,9 +182,8 @@ export default function (component) {
                               { cache: 'no-store' });
         if (r.ok) {
           const head = (await r.json()).head;
-          if (typeof head === 'number' && head > d.shown && head > w.asked) {
+          if (typeof head === 'number' && head > d.shown && head > w.asked && trigger('newer', head)) {
             w.asked = head;
-            setTriggerValue('newer', head);
           }
         }
       } catch (e) {
@@ -187,6 +196,7 @@ export default function (component) {
   return () => {
     clearInterval(w.timer);
     w.timer = null;
+    w.dead = true;
   };
 }
 """
