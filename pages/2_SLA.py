@@ -5,162 +5,203 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from sim import ScenarioError, parse_scenario
 from sim.export import SignOff
 from sim.leads import MAX_BYTES as MAX_LEAD_BYTES
+from sim.merge import apply_changes, changes_between, get
 from sim.models import content_hash
 from sim.sla import SLA, WHY
-from ui import shell, storage
+from ui import editor, room, shell, storage
 from ui.results import cached_lead_check, export_bytes
 
-shell.setup_page("SLA")
-scenario = shell.current_scenario()
-sla = scenario.sla or SLA()
-st.title(f"The agreement · {shell.md_text(scenario.name)} · {scenario.quarter}")
-st.caption(
-    "The numbers come from the Plan page; here are the words both leaders sign. "
-    f"{WHY[0].upper()}{WHY[1:]}."
+RESYNC = "sla_resync"  # fill the form's fields from the plan on the next run
+APPLIED = "sla_applied"  # an apply saved: say so once
+SHOWN = "sla_form_shows"  # (version, terms) the form's fields were filled from
+FIELDS = (
+    "sla_marketing_owner",
+    "sla_sales_owner",
+    "sla_regions",
+    "sla_sectors",
+    "sla_employees_min",
+    "sla_employees_max",
+    "sla_revenue_min",
+    "sla_revenue_max",
+    "sla_mql_note",
+    "sla_budget",
+    "sla_authority",
+    "sla_need",
+    "sla_timing",
+    "sla_sql_note",
+    "sla_first_touch",
+    "sla_attempts",
+    "sla_days",
+    "sla_recycle",
+    "sla_personal",
+    "sla_personal_text",
 )
 
-# ---- Terms editor: nothing changes until the form is applied and valid -------------------------
-with st.form("sla_form"):
-    o1, o2 = st.columns(2)
-    marketing_owner = o1.text_input(
-        "Marketing leader", sla.marketing_owner, max_chars=80, key="sla_marketing_owner"
-    )
-    sales_owner = o2.text_input(
-        "Sales leader", sla.sales_owner, max_chars=80, key="sla_sales_owner"
-    )
 
-    st.markdown("**What counts as an MQL** (where the company is, how big, which sector)")
-    m1, m2 = st.columns(2)
-    regions = m1.text_input(
-        "Countries or regions (comma separated)", ", ".join(sla.mql.regions), key="sla_regions"
+def form_values(sla: SLA) -> dict[str, Any]:
+    """The form's fields as they show `sla`."""
+    mql, sql, fu = sla.mql, sla.sql, sla.follow_up
+    return dict(
+        zip(
+            FIELDS,
+            (
+                sla.marketing_owner,
+                sla.sales_owner,
+                ", ".join(mql.regions),
+                ", ".join(mql.sectors),
+                mql.employees_min,
+                mql.employees_max,
+                mql.revenue_min,
+                mql.revenue_max,
+                mql.note,
+                sql.budget,
+                sql.authority,
+                sql.need,
+                sql.timing,
+                sql.note,
+                fu.first_touch_hours,
+                fu.min_attempts,
+                fu.over_days,
+                fu.recycle_after_days,
+                fu.personalization_required,
+                fu.personalization,
+            ),
+            strict=True,
+        )
     )
-    sectors = m2.text_input(
-        "Sectors (comma separated)",
-        ", ".join(sla.mql.sectors),
-        key="sla_sectors",
-        help="Industries, never roles or needs.",
-    )
-    e1, e2, r1, r2 = st.columns(4)
-    emp_min = e1.number_input(
-        "Employees from", min_value=0, value=sla.mql.employees_min, step=50, key="sla_employees_min"
-    )
-    emp_max = e2.number_input(
-        "Employees up to",
-        min_value=0,
-        value=sla.mql.employees_max,
-        step=50,
-        key="sla_employees_max",
-    )
-    rev_min = r1.number_input(
-        "Annual revenue from",
-        min_value=0.0,
-        value=sla.mql.revenue_min,
-        step=1e6,
-        format="%.0f",
-        key="sla_revenue_min",
-    )
-    rev_max = r2.number_input(
-        "Annual revenue up to",
-        min_value=0.0,
-        value=sla.mql.revenue_max,
-        step=1e6,
-        format="%.0f",
-        key="sla_revenue_max",
-    )
-    mql_note = st.text_area(
-        "Note on the MQL definition", sla.mql.note, max_chars=1000, key="sla_mql_note"
-    )
-
-    st.markdown("**What makes an SQL** (sales confirms on a call: BANT)")
-    b = st.columns(4)
-    budget = b[0].checkbox("Budget", sla.sql.budget, key="sla_budget")
-    authority = b[1].checkbox("Authority", sla.sql.authority, key="sla_authority")
-    need = b[2].checkbox("Need", sla.sql.need, key="sla_need")
-    timing = b[3].checkbox("Timing", sla.sql.timing, key="sla_timing")
-    sql_note = st.text_input(
-        "Note on the SQL definition", sla.sql.note, max_chars=1000, key="sla_sql_note"
-    )
-
-    st.markdown("**What sales owes every MQL**")
-    f = st.columns(4)
-    fu = sla.follow_up
-    first = f[0].number_input(
-        "First touch within (business hours)", 1, 240, fu.first_touch_hours, key="sla_first_touch"
-    )
-    attempts = f[1].number_input(
-        "At least this many attempts", 1, 50, fu.min_attempts, key="sla_attempts"
-    )
-    days = f[2].number_input("Over this many days", 1, 90, fu.over_days, key="sla_days")
-    recycle = f[3].number_input(
-        "Unworked MQL returns to marketing after (days)",
-        1,
-        365,
-        fu.recycle_after_days,
-        key="sla_recycle",
-    )
-    personal = st.checkbox(
-        "Personalization required", fu.personalization_required, key="sla_personal"
-    )
-    personal_text = st.text_input(
-        "What personalization means", fu.personalization, max_chars=1000, key="sla_personal_text"
-    )
-    applied = st.form_submit_button("Apply to the plan", type="primary")
 
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
 
 
-if applied:
-    data = scenario.to_dict()
-    data["sla"] = {
-        "marketing_owner": marketing_owner.strip(),
-        "sales_owner": sales_owner.strip(),
+def terms(v: dict[str, Any]) -> dict[str, Any]:
+    """The SLA terms (schema v1's `sla`) the form's fields `v` describe."""
+    bounds = ("employees_min", "employees_max", "revenue_min", "revenue_max")
+    return {
+        "marketing_owner": v["sla_marketing_owner"].strip(),
+        "sales_owner": v["sla_sales_owner"].strip(),
         "mql": {
-            "regions": _split(regions),
-            "sectors": _split(sectors),
-            "note": mql_note,
-            **{
-                k: v
-                for k, v in (
-                    ("employees_min", emp_min),
-                    ("employees_max", emp_max),
-                    ("revenue_min", rev_min),
-                    ("revenue_max", rev_max),
-                )
-                if v is not None
-            },
+            "regions": _split(v["sla_regions"]),
+            "sectors": _split(v["sla_sectors"]),
+            "note": v["sla_mql_note"],
+            **{k: v[f"sla_{k}"] for k in bounds if v[f"sla_{k}"] is not None},
         },
-        "sql": {
-            "budget": budget,
-            "authority": authority,
-            "need": need,
-            "timing": timing,
-            "note": sql_note,
-        },
+        "sql": {k: v[f"sla_{k}"] for k in ("budget", "authority", "need", "timing")}
+        | {"note": v["sla_sql_note"]},
         "follow_up": {
-            "first_touch_hours": first,
-            "min_attempts": attempts,
-            "over_days": days,
-            "personalization_required": personal,
-            "personalization": personal_text,
-            "recycle_after_days": recycle,
+            "first_touch_hours": v["sla_first_touch"],
+            "min_attempts": v["sla_attempts"],
+            "over_days": v["sla_days"],
+            "personalization_required": v["sla_personal"],
+            "personalization": v["sla_personal_text"],
+            "recycle_after_days": v["sla_recycle"],
         },
     }
+
+
+shell.setup_page("SLA")
+scenario = shell.current_scenario()
+if (undo := room.pending_undo()) is not None:  # "Put back Sam's 24 h" (a clash on the terms)
+    scenario = shell.set_scenario(editor.with_change(scenario, undo))
+    st.session_state[RESYNC] = True
+sla = scenario.sla or SLA()
+st.title(f"The agreement · {shell.md_text(scenario.name)} · {scenario.quarter}")
+live = st.container()  # the room's status line (drawn last: after an apply has saved)
+st.caption(
+    "The numbers come from the Plan page; here are the words both leaders sign. "
+    f"{WHY[0].upper()}{WHY[1:]}."
+)
+
+# ---- Terms editor: nothing changes until the form is applied and valid -------------------------
+# The form's fields are filled from the plan when the page opens and after each apply. An apply
+# saves the fields this leader changed in the form, on top of the latest version: terms another
+# leader applied meanwhile stay, and a term both changed is a clash, named with a put-back.
+if st.session_state.pop(RESYNC, False) or any(key not in st.session_state for key in FIELDS):
+    filled = form_values(sla)
+    st.session_state.update(filled)
+    st.session_state[SHOWN] = (int(st.session_state.get("store_version") or 0), terms(filled))
+with st.form("sla_form"):
+    o1, o2 = st.columns(2)
+    o1.text_input("Marketing leader", max_chars=80, key="sla_marketing_owner")
+    o2.text_input("Sales leader", max_chars=80, key="sla_sales_owner")
+
+    st.markdown("**What counts as an MQL** (where the company is, how big, which sector)")
+    m1, m2 = st.columns(2)
+    m1.text_input("Countries or regions (comma separated)", key="sla_regions")
+    m2.text_input(
+        "Sectors (comma separated)", key="sla_sectors", help="Industries, never roles or needs."
+    )
+    e1, e2, r1, r2 = st.columns(4)
+    e1.number_input("Employees from", min_value=0, step=50, key="sla_employees_min")
+    e2.number_input("Employees up to", min_value=0, step=50, key="sla_employees_max")
+    r1.number_input(
+        "Annual revenue from", min_value=0.0, step=1e6, format="%.0f", key="sla_revenue_min"
+    )
+    r2.number_input(
+        "Annual revenue up to", min_value=0.0, step=1e6, format="%.0f", key="sla_revenue_max"
+    )
+    st.text_area("Note on the MQL definition", max_chars=1000, key="sla_mql_note")
+
+    st.markdown("**What makes an SQL** (sales confirms on a call: BANT)")
+    b = st.columns(4)
+    b[0].checkbox("Budget", key="sla_budget")
+    b[1].checkbox("Authority", key="sla_authority")
+    b[2].checkbox("Need", key="sla_need")
+    b[3].checkbox("Timing", key="sla_timing")
+    st.text_input("Note on the SQL definition", max_chars=1000, key="sla_sql_note")
+
+    st.markdown("**What sales owes every MQL**")
+    f = st.columns(4)
+    f[0].number_input("First touch within (business hours)", 1, 240, key="sla_first_touch")
+    f[1].number_input("At least this many attempts", 1, 50, key="sla_attempts")
+    f[2].number_input("Over this many days", 1, 90, key="sla_days")
+    f[3].number_input("Unworked MQL returns to marketing after (days)", 1, 365, key="sla_recycle")
+    st.checkbox("Personalization required", key="sla_personal")
+    st.text_input("What personalization means", max_chars=1000, key="sla_personal_text")
+    applied = st.form_submit_button("Apply to the plan", type="primary")
+
+if applied:
+    seen, shown = st.session_state[SHOWN]
+    mine = terms({key: st.session_state[key] for key in FIELDS})
+    data = scenario.to_dict()
+    changed = changes_between({"sla": shown}, {"sla": mine})
+    # A clash is a field this leader changed that someone else changed since the form was
+    # filled; a term the plan still holds as the form showed it is none (the first terms a
+    # leader applies set every field at once).
+    now = {"sla": terms(form_values(sla))}
+    if not any(get(now, c.path) != c.before for c in changed):
+        seen = int(st.session_state.get("store_version") or 0)
     try:
+        if scenario.sla is None:  # the first terms of this plan: all of them
+            data["sla"] = mine
+        else:  # only what this leader changed, on top of the terms as they are now
+            data = apply_changes(data, changed)
         updated = parse_scenario(data)
     except ScenarioError as exc:
         st.error(f"Not applied: {exc}.")
     else:
+        if st.session_state.get("store_id"):  # a term changed since `seen` is a named clash
+            st.session_state[editor.MOVE_SEEN] = seen
         shell.set_scenario(updated)
-        scenario, sla = updated, updated.sla or SLA()
-        st.success("The SLA terms are part of the plan now.")
+        st.session_state.pop(editor.MOVE_SEEN, None)
+        st.session_state[RESYNC] = st.session_state[APPLIED] = True
+        st.rerun()  # the fields show the plan's terms as saved (others' included)
+if st.session_state.pop(APPLIED, False):
+    st.success("The SLA terms are part of the plan now.")
+elif terms(form_values(sla)) != st.session_state[SHOWN][1]:
+    st.info(
+        "Someone applied other terms since this form was filled: the definition below is the "
+        "plan's. Applying saves only the fields you change."
+    )
+room.replaced_notices()
 
 # ---- The definition in words ----------------------------------------------------------------------
 left, right = st.columns(2)
@@ -256,3 +297,6 @@ for col, fmt in zip(cols, ("html", "xlsx", "md", "json"), strict=True):
         key=f"sla_download_{fmt}",
         on_click="ignore",
     )
+
+with live:
+    room.live_bar()

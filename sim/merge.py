@@ -170,6 +170,30 @@ _VOLUME_LAW = {
 }
 
 
+_SLA = {
+    ("marketing_owner",): "SLA marketing leader",
+    ("sales_owner",): "SLA sales leader",
+    ("mql", "regions"): "MQL countries or regions",
+    ("mql", "sectors"): "MQL sectors",
+    ("mql", "employees_min"): "MQL employees from",
+    ("mql", "employees_max"): "MQL employees up to",
+    ("mql", "revenue_min"): "MQL annual revenue from",
+    ("mql", "revenue_max"): "MQL annual revenue up to",
+    ("mql", "note"): "Note on the MQL definition",
+    ("sql", "budget"): "SQL needs budget",
+    ("sql", "authority"): "SQL needs authority",
+    ("sql", "need"): "SQL needs a need",
+    ("sql", "timing"): "SQL needs timing",
+    ("sql", "note"): "Note on the SQL definition",
+    ("follow_up", "first_touch_hours"): "First touch within (business hours)",
+    ("follow_up", "min_attempts"): "Attempts per MQL",
+    ("follow_up", "over_days"): "Follow-up days",
+    ("follow_up", "personalization_required"): "Personalization required",
+    ("follow_up", "personalization"): "What personalization means",
+    ("follow_up", "recycle_after_days"): "Unworked MQL returns to marketing after (days)",
+}
+
+
 def _source(scenario: dict[str, Any], i: int) -> dict[str, Any]:
     sources = scenario.get("sources", [])
     return sources[i] if isinstance(sources, list) and 0 <= i < len(sources) else {}
@@ -180,6 +204,8 @@ def field_label(path: Path, scenario: dict[str, Any]) -> str:
     top = str(path[0]) if len(path) == 1 else ""
     if top in _TOP:
         return _TOP[top]
+    if path[:1] == ("sla",) and tuple(path[1:]) in _SLA:
+        return _SLA[tuple(path[1:])]
     if path[:1] == ("deal_size",):
         return "Deal size variation (CV)" if path[1:] == ("cv",) else "Average deal size"
     if path[:1] == ("sources",) and len(path) >= 2 and isinstance(path[1], int):
@@ -215,6 +241,8 @@ def value_text(path: Path, value: Any) -> str:
         return _VOLUME_LAW.get(value, value)
     if _number(value):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):

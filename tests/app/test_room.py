@@ -75,6 +75,53 @@ def test_the_projector_follows_read_only_and_can_take_the_wheel() -> None:
     assert maya.slider(key="plan_s0_rate0").value == 82
 
 
+# ---- the SLA page: one form, several leaders ------------------------------------------------
+def open_terms(at: AppTest) -> AppTest:
+    at.switch_page("pages/2_SLA.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def apply_terms(at: AppTest, **fields: object) -> AppTest:
+    for key, value in fields.items():
+        at.number_input(key=f"sla_{key}").set_value(value)
+    next(b for b in at.button if b.label == "Apply to the plan").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def follow_up(at: AppTest) -> tuple[int, int]:
+    fu = at.session_state["scenario"].sla.follow_up
+    return fu.first_touch_hours, fu.min_attempts
+
+
+def test_terms_applied_from_an_older_form_keep_what_another_leader_applied() -> None:
+    maya = run_page()
+    maya.text_input(key="author").set_value("Maya").run()
+    maya.slider(key="plan_s0_rate0").set_value(70).run()
+    sam = open_link(link_of(maya), "Sam")
+    open_terms(maya)
+    open_terms(sam)
+    apply_terms(maya, first_touch=2)  # the plan's first terms (all of them)
+    apply_terms(sam, attempts=9)  # his form still shows the 4 h first touch
+    assert follow_up(sam) == (2, 9)  # Maya's first touch stayed, and his attempts landed
+    assert not sam.warning  # the plan still held the 6 attempts his form showed: no clash
+    assert sam.number_input(key="sla_first_touch").value == 2  # his form shows it now
+    apply_terms(maya, attempts=5)  # her form shows 6 attempts: a clash with Sam's 9
+    assert follow_up(maya) == (2, 5)  # the later apply wins ...
+    notice = " ".join(w.value for w in maya.warning).replace("\\", "")
+    assert "You changed Attempts per MQL to 5, replacing Sam's 9" in notice  # ... names it
+    sam.run()  # Sam's screen: the latest terms below his form, which keeps what he sees
+    assert any("At least 5 attempts" in m.value for m in sam.markdown)
+    assert any("Someone applied other terms" in i.value for i in sam.info)
+    assert sam.number_input(key="sla_attempts").value == 9
+    assert "Live" in captions(sam)
+    next(b for b in maya.button if b.label == "Put back Sam's 9").click().run()
+    assert follow_up(maya) == (2, 9)
+    assert maya.number_input(key="sla_attempts").value == 9
+
+
 # ---- the head route the browser asks (asgi.py) -----------------------------------------------
 def ask_head(query: str) -> tuple[int, dict]:
     """`GET /_pact/head?<query>` through the route ui.serve mounts, as the browser sends it."""

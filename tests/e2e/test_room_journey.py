@@ -232,3 +232,50 @@ def test_a_leader_moves_another_leaders_change_straight_back(
         expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         assert screen.errors == []  # type: ignore[attr-defined]
         screen.context.close()
+
+
+def apply_terms(page: Page, field: str, value: str) -> None:
+    box = page.get_by_role("spinbutton", name=field)
+    box.fill(value)
+    box.press("Tab")
+    page.get_by_role("button", name="Apply to the plan").click()
+    expect(page.get_by_text("The SLA terms are part of the plan now.")).to_be_visible(
+        timeout=ARRIVES_MS
+    )
+
+
+def test_two_leaders_apply_sla_terms_and_both_land(
+    app_server: AppServer, browser: Browser, artifacts
+) -> None:
+    """On the SLA page a leader's applied terms reach the other screen without a reload, and an
+    apply from a form filled before them saves only the field that leader changed."""
+    maya = open_screen(browser, app_server.url, "Maya")
+    move_slider(maya, MQL_SQL, 1)
+    expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+    sam = open_screen(browser, maya.url, "Sam")
+    for screen in (maya, sam):
+        screen.get_by_role("link", name="SLA").click()
+        expect(screen.get_by_role("heading", name="The agreement", exact=False)).to_be_visible(
+            timeout=60_000
+        )
+        wait_idle(screen)
+    apply_terms(maya, "First touch within (business hours)", "2")
+    first_touch = "First touch within 2 business hours of the MQL"
+    expect(sam.get_by_text(first_touch)).to_be_visible(timeout=ARRIVES_MS)  # no reload
+    expect(sam.get_by_text("Someone applied other terms", exact=False)).to_be_visible()
+    wait_idle(sam)
+    apply_terms(sam, "At least this many attempts", "9")  # his form still shows 4 h
+    expect(sam.get_by_text("replacing", exact=False)).to_have_count(0)  # no clash: 6 was his
+    for screen in (maya, sam):
+        expect(screen.get_by_text(first_touch)).to_be_visible(timeout=ARRIVES_MS)
+        expect(screen.get_by_text("At least 9 attempts", exact=False)).to_be_visible(
+            timeout=ARRIVES_MS
+        )
+    expect(sam.get_by_role("spinbutton", name="First touch within (business hours)")).to_have_value(
+        "2"
+    )
+    sam.screenshot(path=artifacts / "room-sla-terms.png", full_page=True)
+    for screen in (maya, sam):
+        expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        assert screen.errors == []  # type: ignore[attr-defined]
+        screen.context.close()

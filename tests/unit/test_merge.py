@@ -110,3 +110,13 @@ def test_interleaved_moves_on_different_fields_all_land(a, b, rnd) -> None:
     untouched = {("sources", 1, "volume", "mean"), ("sources", 0, "rates", 2, "n")}
     for path in untouched:
         assert get(latest, path) == get(seed_dict, path)
+
+
+def test_sla_terms_are_named_as_the_sla_page_names_them() -> None:
+    attempts = ("sla", "follow_up", "min_attempts")
+    assert field_label(attempts, {}) == "Attempts per MQL"
+    assert field_label(("sla", "sql", "timing"), {}) == "SQL needs timing"
+    assert value_text(("sla", "sql", "timing"), False) == "no"
+    assert value_text(("sla", "mql", "regions"), ["Canada", "Mexico"]) == "Canada, Mexico"
+    change = FieldChange(attempts, 6, 9)
+    assert describe(change, {}) == "Attempts per MQL 6 → 9"
