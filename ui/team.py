@@ -78,14 +78,21 @@ def _sync(scenario: Scenario) -> None:
     if st.session_state.get(SYNCED) == rev and TABLE_KEY in st.session_state:
         return
     team = scenario.team or Team()
-    st.session_state[BASE] = _rows(team)
-    n = int(st.session_state.get("plan_team_table_n", 0)) + 1
-    st.session_state["plan_team_table_n"] = n
-    st.session_state[TABLE_KEY] = f"plan_team_table_{n}"
-    st.session_state.update(_settings(team))
+    # Only what changed is written again: another leader's move elsewhere in the plan leaves
+    # the table (a new key would be a new, empty edit) and a field being typed in as they are.
+    rows = _rows(team)
+    if st.session_state.get(BASE) != rows or TABLE_KEY not in st.session_state:
+        st.session_state[BASE] = rows
+        n = int(st.session_state.get("plan_team_table_n", 0)) + 1
+        st.session_state["plan_team_table_n"] = n
+        st.session_state[TABLE_KEY] = f"plan_team_table_{n}"
+    fields = _settings(team)
     sales = [s.name for s in scenario.sources if s.owner == "sales"]
     if sales:
-        st.session_state["plan_team_source"] = team.source or sales[0]
+        fields["plan_team_source"] = team.source or sales[0]
+    for key, value in fields.items():
+        if key not in st.session_state or st.session_state[key] != value:
+            st.session_state[key] = value
     st.session_state.pop(ERROR, None)
     st.session_state[SYNCED] = rev
 

@@ -130,19 +130,29 @@ def _timeline(scenario: Scenario, result: SimulationResult) -> None:
 
 
 def _sync(scenario: Scenario) -> None:
-    """Write the scenario's time keys into the editor's widgets when another plan was loaded."""
+    """Write the scenario's time keys into the editor's widgets when another version came in:
+    only the fields whose value changed, so a field the leader is typing in keeps what is typed
+    when another leader's move (elsewhere in the plan) reaches this screen."""
     rev = shell.scenario_rev()
     if st.session_state.get(SYNCED) == rev and "plan_time_on" in st.session_state:
         return
     st.session_state[SYNCED] = rev
-    ss = st.session_state
-    ss["plan_time_on"] = scenario.timed
-    ss["plan_time_weeks"] = scenario.quarter_weeks
+    for key, value in _time_fields(scenario).items():
+        if key not in st.session_state or st.session_state[key] != value:
+            st.session_state[key] = value
+
+
+def _time_fields(scenario: Scenario) -> dict[str, Any]:
+    """The clock editor's widget values for the scenario's time keys."""
+    out: dict[str, Any] = {
+        "plan_time_on": scenario.timed,
+        "plan_time_weeks": scenario.quarter_weeks,
+    }
     for i, source in enumerate(scenario.sources):
         arrivals = source.arrivals
-        ss[f"plan_time_s{i}_shape"] = arrivals.shape if arrivals else "flat"
-        ss[f"plan_time_s{i}_ratio"] = float(arrivals.ratio or 2.0) if arrivals else 2.0
-        ss[f"plan_time_s{i}_weekly"] = (
+        out[f"plan_time_s{i}_shape"] = arrivals.shape if arrivals else "flat"
+        out[f"plan_time_s{i}_ratio"] = float(arrivals.ratio or 2.0) if arrivals else 2.0
+        out[f"plan_time_s{i}_weekly"] = (
             ", ".join(f"{w:g}" for w in arrivals.weekly) if arrivals and arrivals.weekly else ""
         )
         for j in range(len(source.rates)):
@@ -150,9 +160,10 @@ def _sync(scenario: Scenario) -> None:
             dist = "none" if lag is None or lag.dist == "empirical" else lag.dist
             if lag is not None and lag.dist == "fixed" and not lag.days:
                 dist = "none"
-            ss[f"plan_time_s{i}_lag{j}_dist"] = dist
-            ss[f"plan_time_s{i}_lag{j}_days"] = float(lag.typical_days) if lag else 7.0
-            ss[f"plan_time_s{i}_lag{j}_cv"] = float(lag.cv or 0.8) if lag else 0.8
+            out[f"plan_time_s{i}_lag{j}_dist"] = dist
+            out[f"plan_time_s{i}_lag{j}_days"] = float(lag.typical_days) if lag else 7.0
+            out[f"plan_time_s{i}_lag{j}_cv"] = float(lag.cv or 0.8) if lag else 0.8
+    return out
 
 
 def _opening_rows(scenario: Scenario, i: int) -> pd.DataFrame:

@@ -75,6 +75,28 @@ def test_the_projector_follows_read_only_and_can_take_the_wheel() -> None:
     assert maya.slider(key="plan_s0_rate0").value == 82
 
 
+def test_a_catch_up_leaves_open_clock_and_team_fields_as_the_leader_has_them() -> None:
+    """Another leader's slider move reaches a screen whose clock and team editors are open:
+    their fields are not written again (a field the leader is typing in keeps what is typed;
+    the browser takes a written value over it)."""
+    maya = run_page()
+    maya.text_input(key="author").set_value("Maya").run()
+    team_file = ROOT / "examples" / "team-plan.json"
+    maya.file_uploader(key="plan_upload").set_value(
+        ("team-plan.json", team_file.read_bytes(), "application/json")
+    ).run()
+    maya.toggle(key="plan_time_edit").set_value(True).run()
+    maya.toggle(key="plan_team_edit").set_value(True).run()
+    table = maya.session_state["plan_team_table_key"]
+    sam = open_link(link_of(maya), "Sam")
+    sam.slider(key="plan_marketing_share").set_value(40).run()
+    maya.run()  # her live bar found Sam's version
+    assert maya.slider(key="plan_marketing_share").value == 40  # caught up
+    for key in ("plan_time_weeks", "plan_team_pace_cv"):
+        assert not maya.number_input(key=key).proto.set_value, key
+    assert maya.session_state["plan_team_table_key"] == table  # the same table, not a new one
+
+
 # ---- the SLA page: one form, several leaders ------------------------------------------------
 def open_terms(at: AppTest) -> AppTest:
     at.switch_page("pages/2_SLA.py").run()
