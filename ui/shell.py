@@ -174,6 +174,14 @@ def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool 
     return saved
 
 
+def write_changed(values: dict[str, object]) -> None:
+    """Write widget values into session state, only those that differ: the browser takes a
+    written value over what a leader is typing, so an unchanged field is left alone."""
+    for key, value in values.items():
+        if key not in st.session_state or st.session_state[key] != value:
+            st.session_state[key] = value
+
+
 def scenario_rev() -> int:
     return int(st.session_state.get("scenario_rev", 0))
 

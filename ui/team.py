@@ -90,9 +90,7 @@ def _sync(scenario: Scenario) -> None:
     sales = [s.name for s in scenario.sources if s.owner == "sales"]
     if sales:
         fields["plan_team_source"] = team.source or sales[0]
-    for key, value in fields.items():
-        if key not in st.session_state or st.session_state[key] != value:
-            st.session_state[key] = value
+    shell.write_changed(fields)
     st.session_state.pop(ERROR, None)
     st.session_state[SYNCED] = rev
 

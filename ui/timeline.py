@@ -137,9 +137,7 @@ def _sync(scenario: Scenario) -> None:
     if st.session_state.get(SYNCED) == rev and "plan_time_on" in st.session_state:
         return
     st.session_state[SYNCED] = rev
-    for key, value in _time_fields(scenario).items():
-        if key not in st.session_state or st.session_state[key] != value:
-            st.session_state[key] = value
+    shell.write_changed(_time_fields(scenario))
 
 
 def _time_fields(scenario: Scenario) -> dict[str, Any]:
