@@ -45,7 +45,7 @@ from sim.sensitivity import (
     tornado,
 )
 from sim.signal import signals
-from ui import lag_history, shell
+from ui import editor, lag_history, room, shell
 
 EXAMPLE = shell.ROOT / "examples" / "history-leads.csv"
 NONE = "(none)"
@@ -87,8 +87,12 @@ def option_index(options: list[str], value: str | None) -> int:
 
 
 shell.setup_page("Assumptions")
+drawn = shell.drawn_version()  # what the leader saw, before this run catches up
 scenario: Scenario = shell.current_scenario()
+if (undo := room.pending_undo()) is not None:  # "Put back Sam's 70%" (an apply that clashed)
+    scenario = shell.set_scenario(editor.with_change(scenario, undo))
 st.title("Know your assumptions")
+room.live_bar()  # the plan these rates are compared with, live
 st.caption(
     "Where the plan's rates come from, whether last quarter's change is real, and which "
     "assumption moves the chance of hitting the number most."
@@ -276,7 +280,7 @@ if history is not None:
         except ScenarioError as exc:
             st.error(f"Nothing was applied: {shell.md_text(str(exc))}")
         else:
-            shell.set_scenario(applied.scenario)
+            shell.set_scenario(applied.scenario, drawn=drawn)  # a newer value is named
             st.session_state["assumptions_applied"] = (applied.changes, applied.skipped)
             st.rerun()  # redraw the comparison and the sensitivity with the new plan
     if done := st.session_state.get("assumptions_applied"):
@@ -288,6 +292,7 @@ if history is not None:
         )
         for line in skipped:
             st.caption(f"Kept: {shell.md_text(line)}")
+    room.replaced_notices()  # a value the apply replaced that someone set meanwhile
 
     # ---- Signal or noise ----------------------------------------------------------------------
     st.subheader("Signal or noise")

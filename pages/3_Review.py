@@ -21,7 +21,7 @@ from sim.review import (
 from sim.sla import SLA
 from sim.store import StoreError
 from sim.trend import stored_trend, trend_chart
-from ui import shell, storage
+from ui import room, shell, storage
 
 shell.setup_page("Review")
 working = shell.current_scenario()
@@ -60,6 +60,7 @@ if agreed is None:
         "(agree on one on the Scenarios or Compare page)."
     )
 st.title(f"Quarter review · {shell.md_text(scenario.name)} · {scenario.quarter}")
+room.live_bar()  # the working scenario (and its agreement), live
 st.caption(
     "Enter what actually happened: how many leads reached each stage, for the whole quarter or "
     "to date. The gap to the plan is split between the stages that caused it, each with its owner."

@@ -10,7 +10,7 @@ from sim.diff import side_by_side, unique_labels
 from sim.engine import DEFAULT_TRIALS
 from sim.models import Scenario
 from sim.store import StoreError
-from ui import shell, storage
+from ui import room, shell, storage
 from ui.agreement import Candidate, agree_controls
 from ui.results import cached_plan, fmt_outcome, headline_numbers
 from ui.team import team_rows
@@ -23,6 +23,7 @@ working = shell.current_scenario()
 presenting = shell.presentation_mode()
 s = storage.store()
 st.title("Compare proposals")
+room.live_bar()  # the working scenario: another screen's save shows here without a reload
 
 # ---- What to compare: this session's scenario and the saved ones ------------------------------
 working_sid = st.session_state.get("store_id")

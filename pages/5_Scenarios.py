@@ -9,7 +9,7 @@ import streamlit as st
 
 from sim.diff import diff
 from sim.store import LockedError, Store, StoreError, VersionInfo
-from ui import shell, storage
+from ui import room, shell, storage
 from ui.agreement import Candidate, agree_controls, agreements_table
 
 shell.setup_page("Scenarios")
@@ -18,6 +18,7 @@ st.title("Saved scenarios")
 s = storage.store()
 if s is None:
     st.stop()  # storage.store() has shown why and how to start a fresh store
+room.live_bar()  # the working scenario's versions and agreement, live
 store: Store = s
 if notice := st.session_state.pop("scenarios_notice", None):
     st.success(notice)
@@ -184,14 +185,14 @@ st.dataframe(
     width="stretch",
 )
 numbers = [v.number for v in versions]
-d1, d2 = st.columns(2)
-frm = d1.selectbox(
-    "What changed from version",
-    numbers,
-    index=max(len(numbers) - 2, 0),
-    key=f"scenarios_from_{sid}",
+# What changed in the latest version, unless the leader picked others: a picker on the latest
+# version (or the one before it) moves on when a new one is saved, here or on another screen.
+shell.follow_latest(
+    numbers, {f"scenarios_from_{sid}": 2, f"scenarios_to_{sid}": 1}, f"scenarios_numbers_{sid}"
 )
-to = d2.selectbox("to version", numbers, index=len(numbers) - 1, key=f"scenarios_to_{sid}")
+d1, d2 = st.columns(2)
+frm = d1.selectbox("What changed from version", numbers, key=f"scenarios_from_{sid}")
+to = d2.selectbox("to version", numbers, key=f"scenarios_to_{sid}")
 changes = diff(store.load(sid, frm)[0], store.load(sid, to)[0])
 if changes:
     st.dataframe(

@@ -129,6 +129,13 @@ def presentation_mode() -> bool:
     return bool(st.session_state.get("presentation", False))
 
 
+def drawn_version() -> int | None:
+    """The saved version the screen shows: read before current_scenario() catches up, it is the
+    version the leader saw when pressing a button (every catch-up redraws the whole page)."""
+    version = st.session_state.get("store_version")
+    return int(version) if version else None
+
+
 def current_scenario(*, catch_up: bool = True) -> Scenario:
     """The working scenario: the one in the link, else the seed plan until the user loads or
     edits another. With `catch_up`, the latest saved version when another screen saved one (a
@@ -160,13 +167,16 @@ def catch_up_with_room() -> bool:
     return True
 
 
-def set_scenario(scenario: Scenario, *, reload_editors: bool = True, save: bool = True) -> Scenario:
+def set_scenario(
+    scenario: Scenario, *, reload_editors: bool = True, save: bool = True, drawn: int | None = None
+) -> Scenario:
     """Make `scenario` the working one and save what changed (field by field, on top of the
     latest version). Returns the working scenario as saved: with other leaders' changes merged
-    in. Editors re-read it unless they produced it and nothing else changed."""
+    in. Editors re-read it unless they produced it and nothing else changed. `drawn`: the
+    version the screen showed when the leader acted (drawn_version), if older than this run's."""
     saved = scenario
     if save:
-        saved, replaced = storage.autosave(scenario, st.session_state.get("scenario"))
+        saved, replaced = storage.autosave(scenario, st.session_state.get("scenario"), drawn=drawn)
         room.remember_replaced(replaced, saved.to_dict())
     st.session_state["scenario"] = saved
     if reload_editors or saved != scenario:
@@ -180,6 +190,20 @@ def write_changed(values: dict[str, object]) -> None:
     for key, value in values.items():
         if key not in st.session_state or st.session_state[key] != value:
             st.session_state[key] = value
+
+
+def follow_latest(numbers: list[int], picks: dict[str, int], mark: str) -> None:
+    """Version pickers that follow the newest versions: `picks` maps a picker's key to which
+    version it shows when first drawn (1 the latest, 2 the one before it, ...). A picker still
+    on that version when a newer one arrives moves on with it; one the leader moved stays put.
+    `mark` keeps the version numbers this screen last drew."""
+    before: list[int] = st.session_state.get(mark) or []
+    st.session_state[mark] = list(numbers)
+    for key, back in picks.items():
+        followed = before[-min(back, len(before))] if before and before != numbers else None
+        shown = st.session_state.get(key)
+        if shown not in numbers or shown == followed:
+            st.session_state[key] = numbers[-min(back, len(numbers))]
 
 
 def scenario_rev() -> int:

@@ -120,13 +120,15 @@ def default_head(sid: str) -> int | None:
 
 
 def autosave(
-    scenario: Scenario, shown: Scenario | None = None
+    scenario: Scenario, shown: Scenario | None = None, *, drawn: int | None = None
 ) -> tuple[Scenario, tuple[Replaced, ...]]:
     """Save what changed from `shown` (the scenario this screen showed) to `scenario`, field by
     field, on top of the latest saved version; the first save creates the saved scenario and
     its link. Returns the scenario as it now stands in the store (this change merged with every
     other leader's: the screen shows that) and the values someone else set since this screen
-    last updated that this change overwrote (ui/room.py offers to put them back)."""
+    last updated that this change overwrote (ui/room.py offers to put them back). `drawn`: the
+    version the page was drawn from when the leader acted, when that run caught up to a later
+    one before acting (a value set since then is named, not silently replaced)."""
     s = store()
     if s is None:
         return scenario, ()
@@ -146,6 +148,8 @@ def autosave(
         seen = int(st.session_state.get("store_version") or 0)
         if (moved_on := st.session_state.pop(MOVE_SEEN, None)) is not None:
             seen = min(seen, int(moved_on))
+        if drawn:
+            seen = min(seen, drawn)
         if not changes:
             return scenario, ()
         applied = s.apply(sid, changes, author(), seen=seen)

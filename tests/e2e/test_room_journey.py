@@ -279,3 +279,35 @@ def test_two_leaders_apply_sla_terms_and_both_land(
         expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         assert screen.errors == []  # type: ignore[attr-defined]
         screen.context.close()
+
+
+def test_the_other_pages_follow_the_plan_without_a_reload(
+    app_server: AppServer, browser: Browser, artifacts
+) -> None:
+    """A leader who opened Scenarios or Compare while the other moves the plan sees each move
+    arrive there too: the new version, and who changed what, with no reload."""
+    maya = open_screen(browser, app_server.url, "Maya")
+    move_slider(maya, MQL_SQL, 1)
+    expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+    sam = open_screen(browser, maya.url, "Sam")
+    sam.get_by_role("link", name="Scenarios").click()
+    working = sam.locator('[data-testid="stMarkdownContainer"]', has_text="Working on:")
+    expect(working).to_be_visible(timeout=60_000)
+    wait_idle(sam)
+    version = int(re.search(r"version (\d+)", working.inner_text()).group(1))
+    press(maya, SHARE, "ArrowLeft")
+    expect(working).to_contain_text(f"version {version + 1}", timeout=ARRIVES_MS)
+    line = sam.locator('[data-testid="stCaptionContainer"]', has_text="Live")
+    expect(line).to_contain_text("last change: Maya: Marketing's share 50% →", timeout=ARRIVES_MS)
+    expect(line).to_contain_text("with Maya")
+    sam.screenshot(path=artifacts / "room-scenarios-live.png", full_page=True)
+    sam.get_by_role("link", name="Compare").click()
+    expect(sam.get_by_role("heading", name="Compare proposals")).to_be_visible(timeout=60_000)
+    wait_idle(sam)
+    press(maya, MQL_SQL, "ArrowLeft")
+    expect(line).to_contain_text("last change: Maya: Inbound MQL → SQL rate", timeout=ARRIVES_MS)
+    sam.screenshot(path=artifacts / "room-compare-live.png", full_page=True)
+    for screen in (maya, sam):
+        expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        assert screen.errors == []  # type: ignore[attr-defined]
+        screen.context.close()
