@@ -6,7 +6,8 @@ Session state names (docs/room.md):
 - "room_reacted": the head version this session last reran for (one rerun per new version);
 - "room_replaced": moves of someone else's that this session's last move overwrote, with how to
   put each back (shown once, until dismissed or put back);
-- "room_beat": when (and as what) this session last said it is in the room.
+- "room_beat": when (and as what) this session last said it is in the room;
+- "room_agreement": the quarter's agreed plan as this screen last saw it (agreement_changed).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ REFRESH_EVERY_S = 5.0  # ... the live line's own refresh when the browser asks (
 HEAD_PATH = "_pact/head"  # the head version of a scenario, asked by the browser (head_route)
 SCENARIO_ID = re.compile(r"[0-9a-f]{12}")  # sim.store: uuid4().hex[:12]
 BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
+AGREEMENT_SEEN = "room_agreement"  # "<quarter>:<id of its agreed plan>" as this screen last saw
 PRESENCE_TTL_S = 1.0  # one read of who is here serves every session of the process this long
 
 
@@ -308,6 +310,8 @@ def _live_line(*, watch: bool) -> None:
     if head is not None and head > shown and head != st.session_state.get("room_reacted"):
         st.session_state["room_reacted"] = head
         st.rerun(scope="app")
+    if scenario is not None and agreement_changed(s, scenario.quarter):
+        st.rerun(scope="app")  # the page shows the agreement (a banner, a record, a lock)
     heartbeat(s, sid)
     names = others(present(s, sid), session_id())
     who = f"with {md_text(', '.join(names))}" if names else "nobody else here yet"
@@ -320,6 +324,17 @@ def _live_line(*, watch: bool) -> None:
         data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
         data |= {"writes": editor.writes(), "every_ms": int(LIVE_EVERY_S * 1000)}
         _watch(data=data, key="room_watch", on_newer_change=_noop, on_drawn_change=_noop)
+
+
+def agreement_changed(s: Store, quarter: str) -> bool:
+    """True, once, when the quarter's agreed plan is not the one this screen last saw: agreed
+    or superseded on another screen. An agreement adds no version, so the head does not tell;
+    the live bar looks at each of its runs (every REFRESH_EVERY_S at least)."""
+    current = s.current_agreement(quarter)
+    now = f"{quarter}:{current.id if current else ''}"
+    before = st.session_state.get(AGREEMENT_SEEN)
+    st.session_state[AGREEMENT_SEEN] = now
+    return before is not None and before.split(":")[0] == quarter and before != now
 
 
 def _noop() -> None:

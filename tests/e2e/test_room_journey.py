@@ -285,7 +285,8 @@ def test_the_other_pages_follow_the_plan_without_a_reload(
     app_server: AppServer, browser: Browser, artifacts
 ) -> None:
     """A leader who opened Scenarios or Compare while the other moves the plan sees each move
-    arrive there too: the new version, and who changed what, with no reload."""
+    arrive there too: the new version, and who changed what, with no reload; and an agreement
+    made on Scenarios reaches the other leader's Plan page."""
     maya = open_screen(browser, app_server.url, "Maya")
     move_slider(maya, MQL_SQL, 1)
     expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
@@ -307,6 +308,21 @@ def test_the_other_pages_follow_the_plan_without_a_reload(
     press(maya, MQL_SQL, "ArrowLeft")
     expect(line).to_contain_text("last change: Maya: Inbound MQL → SQL rate", timeout=ARRIVES_MS)
     sam.screenshot(path=artifacts / "room-compare-live.png", full_page=True)
+    # Sam agrees on the plan from Scenarios: Maya's Plan page shows it is locked, no reload.
+    sam.get_by_role("link", name="Scenarios").click()
+    names = sam.get_by_role("textbox", name="Who agrees (names, comma separated)")
+    expect(names).to_be_visible(timeout=60_000)
+    wait_idle(sam)
+    names.fill("Maya, Sam")
+    names.press("Enter")
+    wait_idle(sam)
+    sam.get_by_role("button", name="Agree: lock it as the plan for", exact=False).click()
+    expect(sam.get_by_text("Agreed by Maya, Sam", exact=False)).to_be_visible(timeout=ARRIVES_MS)
+    locked = maya.get_by_text("The agreed plan for", exact=False)
+    expect(locked).to_be_visible(timeout=ARRIVES_MS)  # within the live line's 5 s refresh
+    expect(locked).to_contain_text("agreed by Maya, Sam")
+    locked.scroll_into_view_if_needed()
+    maya.screenshot(path=artifacts / "room-agreed-live.png", full_page=True)
     for screen in (maya, sam):
         expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         assert screen.errors == []  # type: ignore[attr-defined]
