@@ -85,6 +85,8 @@ except StoreError as exc:
     st.error(f"Could not open a saved scenario: {exc}.")
     st.stop()
 scenarios = [sc for sc, _ in loaded]
+# Each proposal beside this session's is live too: its next version redraws the page.
+room.watch_also({k: n for k, (_, n) in zip(picked, loaded, strict=True) if k != WORKING and n})
 names = unique_labels([sc.name for sc in scenarios])
 results = [headline_numbers(sc, int(trials), int(seed)) for sc in scenarios]
 plans = [cached_plan(sc.to_json(), confidence / 100) for sc in scenarios]

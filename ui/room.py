@@ -7,7 +7,8 @@ Session state names (docs/room.md):
 - "room_replaced": moves of someone else's that this session's last move overwrote, with how to
   put each back (shown once, until dismissed or put back);
 - "room_beat": when (and as what) this session last said it is in the room;
-- "room_agreement": the quarter's agreed plan as this screen last saw it (agreement_changed).
+- "room_agreement": the quarter's agreed plan as this screen last saw it (agreement_changed);
+- "room_also", "room_also_reacted": other saved scenarios the page shows (watch_also).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ REFRESH_EVERY_S = 5.0  # ... the live line's own refresh when the browser asks (
 HEAD_PATH = "_pact/head"  # the head version of a scenario, asked by the browser (head_route)
 SCENARIO_ID = re.compile(r"[0-9a-f]{12}")  # sim.store: uuid4().hex[:12]
 BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
+ALSO = "room_also"  # other saved scenarios the page shows: id -> version drawn (watch_also)
+ALSO_REACTED = "room_also_reacted"  # ... and the head each last reran the page for
 AGREEMENT_SEEN = "room_agreement"  # "<quarter>:<id of its agreed plan>" as this screen last saw
 PRESENCE_TTL_S = 1.0  # one read of who is here serves every session of the process this long
 
@@ -312,6 +315,8 @@ def _live_line(*, watch: bool) -> None:
         st.rerun(scope="app")
     if scenario is not None and agreement_changed(s, scenario.quarter):
         st.rerun(scope="app")  # the page shows the agreement (a banner, a record, a lock)
+    if other_moved(s):
+        st.rerun(scope="app")  # Compare: a proposal beside this one has a new version
     heartbeat(s, sid)
     names = others(present(s, sid), session_id())
     who = f"with {md_text(', '.join(names))}" if names else "nobody else here yet"
@@ -335,6 +340,27 @@ def agreement_changed(s: Store, quarter: str) -> bool:
     before = st.session_state.get(AGREEMENT_SEEN)
     st.session_state[AGREEMENT_SEEN] = now
     return before is not None and before.split(":")[0] == quarter and before != now
+
+
+def watch_also(drawn: dict[str, int]) -> None:
+    """The page also shows these saved scenarios (id -> the version drawn): the live bar reruns
+    it when one of them has a newer version. Set by each full run of the page that shows them
+    (Compare), dropped by the next full run of any page (shell.setup_page)."""
+    st.session_state[ALSO] = dict(drawn)
+
+
+def other_moved(s: Store) -> bool:
+    """True, once per new version, when a scenario the page also shows (watch_also) has one
+    newer than the page drew; looked at on each run of the live bar (every REFRESH_EVERY_S at
+    least), as the browser's watch asks about the page's own scenario only."""
+    reacted: dict[str, int] = st.session_state.setdefault(ALSO_REACTED, {})
+    moved = False
+    for sid, drawn in (st.session_state.get(ALSO) or {}).items():
+        head = feed(s).head(sid)
+        if head is not None and head > drawn and reacted.get(sid) != head:
+            reacted[sid] = head
+            moved = True
+    return moved
 
 
 def _noop() -> None:

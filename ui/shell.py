@@ -49,6 +49,7 @@ def setup_page(title: str) -> None:
     runtime_fix.install()  # once per server process, before the first rerun can race
     st.set_page_config(page_title=f"{title} · Pipeline Pact", layout="wide")
     auth.gate()  # with sign-in configured, nothing below runs for a signed-out visitor
+    st.session_state.pop(room.ALSO, None)  # what the last page also watched (room.watch_also)
     # The sidebar's settings follow the user across pages. Widget state alone does not: after a
     # fragment rerun, Streamlit forgot "Your name" on the next page. So each is also kept under
     # a plain key ("kept_author", "kept_presentation") and written back before its widget.

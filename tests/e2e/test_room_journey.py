@@ -6,6 +6,7 @@ read-only and can take the wheel."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from e2e_helpers import AppServer, move_slider, wait_idle
@@ -323,6 +324,42 @@ def test_the_other_pages_follow_the_plan_without_a_reload(
     expect(locked).to_contain_text("agreed by Maya, Sam")
     locked.scroll_into_view_if_needed()
     maya.screenshot(path=artifacts / "room-agreed-live.png", full_page=True)
+    for screen in (maya, sam):
+        expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+        assert screen.errors == []  # type: ignore[attr-defined]
+        screen.context.close()
+
+
+def test_a_proposal_beside_yours_on_compare_moves_live(
+    app_server: AppServer, browser: Browser, artifacts
+) -> None:
+    """Compare shows this session's plan beside saved proposals: when the other leader moves
+    their own proposal on their Plan page, its column changes on Compare with no reload."""
+    maya = open_screen(browser, app_server.url, "Maya")
+    move_slider(maya, MQL_SQL, 1)
+    expect(maya).to_have_url(re.compile(r"\?scenario=[0-9a-f]+"), timeout=15_000)
+    sam = open_screen(browser, maya.url, "Sam")
+    sam.get_by_role("link", name="Scenarios").click()
+    box = sam.get_by_role("textbox", name="Save the working scenario as a new proposal, named")
+    expect(box).to_be_visible(timeout=60_000)
+    wait_idle(sam)
+    proposal = f"Sam's proposal {uuid.uuid4().hex[:6]}"
+    box.fill(proposal)
+    sam.get_by_role("button", name="Save as a new scenario").click()
+    expect(sam.get_by_text(f"Working on: {proposal}")).to_be_visible(timeout=ARRIVES_MS)
+    sam.get_by_role("link", name="Plan").click()
+    expect(sam.get_by_text("Chance we hit the number")).to_be_visible(timeout=60_000)
+    wait_idle(sam)
+    maya.get_by_role("link", name="Compare").click()
+    column = maya.locator('[data-testid="stColumn"]').filter(has_text=proposal)
+    odds = column.locator('[data-testid="stCaptionContainer"]', has_text="Marketing hits its share")
+    expect(odds).to_be_visible(timeout=60_000)
+    wait_idle(maya)
+    before = odds.inner_text()
+    move_slider(sam, SHARE, 5, "ArrowLeft")  # marketing's share of Sam's proposal: 50% -> 45%
+    expect(odds).not_to_have_text(before, timeout=ARRIVES_MS)  # within the bar's 5 s refresh
+    column.scroll_into_view_if_needed()
+    maya.screenshot(path=artifacts / "room-compare-proposal-live.png", full_page=True)
     for screen in (maya, sam):
         expect(screen.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
         assert screen.errors == []  # type: ignore[attr-defined]
