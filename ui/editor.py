@@ -204,6 +204,12 @@ def moved(scenario: Scenario) -> set[str]:
     for key in written_now & now.keys():
         # Written by this run (a load, or a catch-up after a merge): no report; keep the last.
         now[key] = before.get(key, now[key])
+    # No value from the browser with this run (it was redrawing the widget): the state is what
+    # it reported before, or the server's own write since, which says nothing of what the screen
+    # shows. Taken for the screen showing it, the server forgot its older writes, and the
+    # browser's next report of one (a stale 76% after a catch-up to 78%) became a move undoing
+    # the other leader's (the room journey, in CI).
+    silent = unreported(now.keys())
     st.session_state[_SEEN] = now
     moves = set()
     for key, value in now.items():
@@ -211,8 +217,9 @@ def moved(scenario: Scenario) -> set[str]:
             continue
         written = sent.get(key, [])
         if written and value == written[-1]:
-            del written[:-1]  # the browser shows the latest: older writes are no longer reported
-            unseen.pop(key, None)
+            if key not in silent:  # the browser shows the latest: older writes are done with
+                del written[:-1]
+                unseen.pop(key, None)
         elif key in before and value != before[key] and value not in written:
             moves.add(key)
             if key in unseen:
@@ -267,7 +274,10 @@ def observe() -> None:
     sent: dict[str, list[Any]] = st.session_state.get(SENT, {})
     unseen: dict[str, int] = st.session_state.get(UNSEEN, {})
     reported = st.session_state.get(REPORTED)
+    silent = unreported(sent.keys())  # the server's own value there, not the browser's
     for key, written in sent.items():
+        if key in silent:
+            continue
         if written and key in st.session_state and st.session_state[key] == written[-1]:
             del written[:-1]
             unseen.pop(key, None)

@@ -228,3 +228,31 @@ def test_a_press_that_rode_along_with_another_rerun_is_an_unread_move() -> None:
     assert unread(75, 70, [70]) == "()"  # the screen shows the server's write: no move
     assert unread(70, 75, [72, 75]) == "()"  # a stale report of an older write: no move
     assert unread(_UNSAVED, 150, [75]) == "()"  # an invalid value, read and shown as an error
+
+
+def without(at: AppTest, key: str) -> WidgetStates:
+    """The browser's report of every widget on the page but the one keyed `key`."""
+    wid = at.slider(key=key).id
+    report = WidgetStates()
+    report.widgets.extend(w for w in at._tree.get_widget_states().widgets if w.id != wid)
+    return report
+
+
+def test_a_run_without_the_browsers_report_does_not_count_as_the_screen_showing_it() -> None:
+    """Sam's screen catches up with Maya's 71% (the server writes it into his slider). A run
+    whose report has no value for that slider (the browser was redrawing it) says nothing of
+    what the screen shows: the 70% his browser reports after it is still a stale report, set
+    back, not a move that undoes Maya's change."""
+    maya, sam, sid = two_leaders()  # both screens at 70%
+    store = _open(default_url())
+    maya.slider(key="plan_s0_rate0").set_value(71).run()
+    sam.slider(key="plan_s0_rate0").set_value(70)  # Sam's browser has not drawn 71% ...
+    sam.run()  # ... and the page catches up to 71%
+    sam._run(without(sam, "plan_s0_rate0"))  # a run without the slider's value
+    assert not sam.exception
+    sam.slider(key="plan_s0_rate0").set_value(70)  # the browser still holds 70%
+    sam.run()
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.71  # Maya's move stands
+    assert [v.author for v in store.versions(sid)][-1] == "Maya"
+    assert not sam.warning
+    assert sam.slider(key="plan_s0_rate0").value == 71
