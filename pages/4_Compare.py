@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pandas as pd
 import streamlit as st
 
@@ -23,7 +25,16 @@ working = shell.current_scenario()
 presenting = shell.presentation_mode()
 s = storage.store()
 st.title("Compare proposals")
-room.live_bar()  # the working scenario: another screen's save shows here without a reload
+# The live bar (another screen's save shows here without a reload) goes under the title, drawn
+# once the page knows which proposals it shows beside this session's (room.watch_also).
+bar = st.container()
+
+
+def stop() -> NoReturn:
+    with bar:
+        room.live_bar()
+    st.stop()
+
 
 # ---- What to compare: this session's scenario and the saved ones ------------------------------
 working_sid = st.session_state.get("store_id")
@@ -68,7 +79,7 @@ if len(picked) < 2:
         "Pick at least two scenarios. To make a second proposal, open Scenarios and use "
         "'Save as a new scenario', then change it on the Plan page."
     )
-    st.stop()
+    stop()
 
 
 def load(key: str) -> tuple[Scenario, int | None]:
@@ -83,10 +94,12 @@ try:
     loaded = [load(k) for k in picked]
 except StoreError as exc:
     st.error(f"Could not open a saved scenario: {exc}.")
-    st.stop()
+    stop()
 scenarios = [sc for sc, _ in loaded]
 # Each proposal beside this session's is live too: its next version redraws the page.
 room.watch_also({k: n for k, (_, n) in zip(picked, loaded, strict=True) if k != WORKING and n})
+with bar:
+    room.live_bar()
 names = unique_labels([sc.name for sc in scenarios])
 results = [headline_numbers(sc, int(trials), int(seed)) for sc in scenarios]
 plans = [cached_plan(sc.to_json(), confidence / 100) for sc in scenarios]

@@ -29,6 +29,7 @@ class ChangeFeed:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._heads: dict[str, tuple[int | None, float]] = {}  # id -> (head, when learnt)
+        self._agreed: dict[str, tuple[str, float]] = {}  # quarter -> (agreement id, when read)
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._listening = False
@@ -55,6 +56,23 @@ class ChangeFeed:
         """This process saved version `number`: every session of the process knows it at once
         (not after the next read of the head)."""
         self._learn(sid, number)
+
+    def agreement(self, quarter: str) -> str:
+        """The id of the quarter's agreed plan now ("" when none): an agreement adds no version,
+        so screens ask this beside the head. One read serves the process for POLL_S (it is not
+        announced on PostgreSQL: agreeing is rare, and a short poll costs one small query)."""
+        with self._changed:
+            known = self._agreed.get(quarter)
+            if known is not None and time.monotonic() - known[1] < POLL_S:
+                return known[0]
+        current = self._store.current_agreement(quarter)
+        return self.agreed(quarter, current.id if current is not None else "")
+
+    def agreed(self, quarter: str, agreement_id: str) -> str:
+        """This process agreed (or read) the quarter's plan: its sessions know it at once."""
+        with self._changed:
+            self._agreed[quarter] = (agreement_id, time.monotonic())
+        return agreement_id
 
     def _learn(self, sid: str, head: int | None) -> int | None:
         with self._changed:

@@ -68,6 +68,7 @@ def agree_controls(s: Store, candidates: Sequence[Candidate], key: str) -> None:
         except StoreError as exc:
             st.error(f"Not agreed: {exc}.")
         else:
+            storage.feed(s).agreed(agreement.quarter, agreement.id)  # this process's screens
             st.session_state[f"{key}_notice"] = (
                 f"Agreed by {md_text(agreement.agreed_by)}: version {agreement.version} is the plan "
                 f"for {agreement.quarter} (content hash {agreement.content_hash[:12]}). "

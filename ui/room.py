@@ -37,6 +37,8 @@ LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new ver
 REFRESH_EVERY_S = 5.0  # ... the live line's own refresh when the browser asks (head_route)
 HEAD_PATH = "_pact/head"  # the head version of a scenario, asked by the browser (head_route)
 SCENARIO_ID = re.compile(r"[0-9a-f]{12}")  # sim.store: uuid4().hex[:12]
+QUARTER = re.compile(r"\d{4}-Q[1-4]")  # sim.models
+ALSO_MAX = 8  # scenarios a screen may ask about beside its own (Compare shows up to four)
 BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
 ALSO = "room_also"  # other saved scenarios the page shows: id -> version drawn (watch_also)
 ALSO_REACTED = "room_also_reacted"  # ... and the head each last reran the page for
@@ -124,7 +126,10 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 def head_route() -> Route:
-    """The route answering `GET /_pact/head?scenario=<id>` with `{"head": <version or null>}`."""
+    """The route answering `GET /_pact/head?scenario=<id>` with `{"head": <version or null>}`;
+    with `&also=<id>,<id>` also `"also": {<id>: <version or null>}` (the proposals Compare shows
+    beside it), with `&quarter=2027-Q1` also `"agreement": "<id of its agreed plan, or ''>"`
+    (both only for a scenario that exists)."""
     return Route(f"/{HEAD_PATH}", _head_endpoint, methods=["GET"])
 
 
@@ -137,12 +142,21 @@ def serve_head() -> Route:
 
 
 async def _head_endpoint(request: Request) -> JSONResponse:
-    sid = request.query_params.get("scenario", "")
+    params = request.query_params
+    sid = params.get("scenario", "")
+    also = tuple(filter(None, params.get("also", "").split(",")))
+    quarter = params.get("quarter")
+    error = None
     if not SCENARIO_ID.fullmatch(sid):
-        error = {"error": "scenario: expected the 12-character id from a ?scenario= link"}
-        return JSONResponse(error, status_code=400, headers=_NO_STORE)
-    head = await run_in_threadpool(storage.default_head, sid)
-    return JSONResponse({"head": head}, headers=_NO_STORE)
+        error = "scenario: expected the 12-character id from a ?scenario= link"
+    elif len(also) > ALSO_MAX or not all(SCENARIO_ID.fullmatch(other) for other in also):
+        error = f"also: expected up to {ALSO_MAX} scenario ids of 12 characters, comma separated"
+    elif quarter is not None and not QUARTER.fullmatch(quarter):
+        error = "quarter: expected a quarter like 2027-Q1"
+    if error is not None:
+        return JSONResponse({"error": error}, status_code=400, headers=_NO_STORE)
+    news = await run_in_threadpool(storage.default_news, sid, also, quarter)
+    return JSONResponse(news, headers=_NO_STORE)
 
 
 # The browser's side: every WATCH_MS, one small GET; a newer version than the page shows sets a
@@ -156,7 +170,7 @@ _WATCH_JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let w = parentElement.__pactWatch;
-  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: 0, writes: null };
+  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: '', writes: null };
   w.data = data;
   w.page = window.location.pathname;
   w.dead = false;
@@ -183,13 +197,26 @@ export default function (component) {
       w.busy = true;
       try {
         const d = w.data;
-        const r = await fetch(d.url + '?scenario=' + encodeURIComponent(d.scenario),
-                              { cache: 'no-store' });
+        const also = Object.keys(d.also || {});
+        let url = d.url + '?scenario=' + encodeURIComponent(d.scenario);
+        if (also.length) url += '&also=' + also.map(encodeURIComponent).join(',');
+        if (d.quarter) url += '&quarter=' + encodeURIComponent(d.quarter);
+        const r = await fetch(url, { cache: 'no-store' });
         if (r.ok) {
-          const head = (await r.json()).head;
-          if (typeof head === 'number' && head > d.shown && head > w.asked && trigger('newer', head)) {
-            w.asked = head;
+          const a = await r.json();
+          // News: a newer version of this scenario or of one shown beside it, or another
+          // agreed plan for the quarter. Each piece of news is asked about once.
+          const news = [];
+          if (typeof a.head === 'number' && a.head > d.shown) news.push('v' + a.head);
+          for (const id of also) {
+            const h = (a.also || {})[id];
+            if (typeof h === 'number' && h > d.also[id]) news.push(id + ':' + h);
           }
+          if (d.quarter && typeof a.agreement === 'string' && a.agreement !== d.agreement) {
+            news.push('a' + a.agreement);
+          }
+          const key = news.join(' ');
+          if (news.length && key !== w.asked && trigger('newer', key)) w.asked = key;
         }
       } catch (e) {
         // offline for a moment: the next tick asks again
@@ -328,15 +355,20 @@ def _live_line(*, watch: bool) -> None:
     if watch:
         data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
         data |= {"writes": editor.writes(), "every_ms": int(LIVE_EVERY_S * 1000)}
+        data |= {"also": dict(st.session_state.get(ALSO) or {})}
+        if scenario is not None:  # the agreed plan this screen shows (agreement_changed)
+            quarter, _, agreed = (st.session_state.get(AGREEMENT_SEEN) or ":").partition(":")
+            if quarter == scenario.quarter:
+                data |= {"quarter": quarter, "agreement": agreed}
         _watch(data=data, key="room_watch", on_newer_change=_noop, on_drawn_change=_noop)
 
 
 def agreement_changed(s: Store, quarter: str) -> bool:
     """True, once, when the quarter's agreed plan is not the one this screen last saw: agreed
-    or superseded on another screen. An agreement adds no version, so the head does not tell;
-    the live bar looks at each of its runs (every REFRESH_EVERY_S at least)."""
-    current = s.current_agreement(quarter)
-    now = f"{quarter}:{current.id if current else ''}"
+    or superseded on another screen. An agreement adds no version, so the head does not tell:
+    the browser's watch asks the head route about the quarter too (the bar reruns when its
+    agreed plan is another), and the bar looks on each of its runs."""
+    now = f"{quarter}:{feed(s).agreement(quarter)}"
     before = st.session_state.get(AGREEMENT_SEEN)
     st.session_state[AGREEMENT_SEEN] = now
     return before is not None and before.split(":")[0] == quarter and before != now

@@ -119,6 +119,24 @@ def default_head(sid: str) -> int | None:
     return feed(s).head(sid)
 
 
+def default_news(sid: str, also: tuple[str, ...] = (), quarter: str | None = None) -> dict:
+    """What a screen on `sid` asks the default store beside the head (the head route): the head
+    of each scenario in `also` (Compare's proposals beside it) and the id of `quarter`'s agreed
+    plan ("" when none), all from this process's change feed."""
+    try:
+        s = _open(default_url())
+    except StoreError:
+        return {"head": None}
+    news: dict = {"head": feed(s).head(sid)}
+    if news["head"] is None:  # only a screen on a saved scenario's link learns more
+        return news
+    if also:
+        news["also"] = {other: feed(s).head(other) for other in also}
+    if quarter is not None:
+        news["agreement"] = feed(s).agreement(quarter)
+    return news
+
+
 def autosave(
     scenario: Scenario, shown: Scenario | None = None, *, drawn: int | None = None
 ) -> tuple[Scenario, tuple[Replaced, ...]]:

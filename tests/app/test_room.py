@@ -3,6 +3,8 @@ follows read-only and takes the wheel, invite links."""
 
 from __future__ import annotations
 
+import time
+
 from app_helpers import ROOT, run_page
 from streamlit.testing.v1 import AppTest
 
@@ -203,3 +205,39 @@ def test_the_head_route_names_a_bad_scenario_id() -> None:
         status, body = ask_head(query)
         assert status == 400
         assert body["error"].startswith("scenario:")
+
+
+def test_the_head_route_answers_the_proposals_beside_and_the_agreed_plan() -> None:
+    """Compare's proposals beside the scenario, and the quarter's agreed plan (which adds no
+    version), are asked in the same question, so they reach an idle screen as fast as a move."""
+    from ui.storage import _open, default_url
+
+    maya = run_page()
+    maya.slider(key="plan_s0_rate0").set_value(70).run()
+    sid = link_of(maya)
+    store = _open(default_url())
+    other = store.duplicate(sid, "Sam", "Sam's proposal").scenario_id
+    quarter = store.load(sid)[0].quarter
+    status, news = ask_head(f"scenario={sid}&also={other}&quarter={quarter}")
+    assert (status, news["head"], news["also"]) == (200, 1, {other: 1})
+    before = news["agreement"]
+    agreement = store.agree(sid, 1, ["Maya", "Sam"])
+    deadline = time.monotonic() + 5
+    while news["agreement"] == before and time.monotonic() < deadline:
+        news = ask_head(f"scenario={sid}&also={other}&quarter={quarter}")[1]
+    assert news["agreement"] == agreement.id
+    # Only a screen on an existing scenario learns more than the head.
+    assert ask_head(f"scenario=0123456789ab&quarter={quarter}") == (200, {"head": None})
+
+
+def test_the_head_route_names_a_bad_also_or_quarter() -> None:
+    sid = "0123456789ab"
+    for query, field in (
+        (f"scenario={sid}&also=../x", "also:"),
+        (f"scenario={sid}&also=" + ",".join([sid] * 9), "also:"),
+        (f"scenario={sid}&quarter=2027-Q5", "quarter:"),
+        (f"scenario={sid}&quarter=", "quarter:"),
+    ):
+        status, body = ask_head(query)
+        assert status == 400, query
+        assert body["error"].startswith(field), query

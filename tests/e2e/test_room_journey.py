@@ -320,7 +320,7 @@ def test_the_other_pages_follow_the_plan_without_a_reload(
     sam.get_by_role("button", name="Agree: lock it as the plan for", exact=False).click()
     expect(sam.get_by_text("Agreed by Maya, Sam", exact=False)).to_be_visible(timeout=ARRIVES_MS)
     locked = maya.get_by_text("The agreed plan for", exact=False)
-    expect(locked).to_be_visible(timeout=ARRIVES_MS)  # within the live line's 5 s refresh
+    expect(locked).to_be_visible(timeout=ARRIVES_MS)  # the watch asks for the agreed plan
     expect(locked).to_contain_text("agreed by Maya, Sam")
     locked.scroll_into_view_if_needed()
     maya.screenshot(path=artifacts / "room-agreed-live.png", full_page=True)
@@ -357,7 +357,7 @@ def test_a_proposal_beside_yours_on_compare_moves_live(
     wait_idle(maya)
     before = odds.inner_text()
     move_slider(sam, SHARE, 5, "ArrowLeft")  # marketing's share of Sam's proposal: 50% -> 45%
-    expect(odds).not_to_have_text(before, timeout=ARRIVES_MS)  # within the bar's 5 s refresh
+    expect(odds).not_to_have_text(before, timeout=ARRIVES_MS)  # the watch asks about it too
     column.scroll_into_view_if_needed()
     maya.screenshot(path=artifacts / "room-compare-proposal-live.png", full_page=True)
     for screen in (maya, sam):

@@ -162,6 +162,33 @@ def test_a_save_in_this_process_is_known_at_once_and_never_goes_back(store: Stor
         feed.close()
 
 
+def test_the_change_feed_hears_an_agreement_made_through_another_store_object(
+    store: Store,
+) -> None:
+    """An agreement adds no version, so screens ask the feed for the quarter's agreed plan too:
+    one made through another process reaches it within a poll, one of its own at once."""
+    import time
+
+    from sim.room import POLL_S
+
+    sid = store.create(SEED, "Maya").scenario_id
+    other = Store(store.url)
+    feed = ChangeFeed(other)
+    try:
+        assert feed.agreement(SEED.quarter) == ""  # none yet
+        agreement = store.agree(sid, 1, ["Maya", "Sam"])
+        deadline = time.monotonic() + 5 * POLL_S
+        while feed.agreement(SEED.quarter) == "" and time.monotonic() < deadline:
+            time.sleep(POLL_S / 4)
+        assert feed.agreement(SEED.quarter) == agreement.id
+        assert feed.agreement("2031-Q4") == ""  # another quarter has none
+        feed.agreed(SEED.quarter, "0123456789ab")  # this process's own agreement, at once
+        assert feed.agreement(SEED.quarter) == "0123456789ab"
+    finally:
+        feed.close()
+        other.engine.dispose()
+
+
 @settings(max_examples=10)
 @given(
     st.lists(st.sampled_from([0.55, 0.6, 0.65, 0.7]), min_size=1, max_size=5),
