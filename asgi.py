@@ -1,8 +1,9 @@
 """The app as ui.serve starts it: the Streamlit app (app.py and pages/) plus one small route.
 
 `GET /_pact/head?scenario=<id>` answers the latest version number of a scenario from the
-process's change feed (ui/room.py head_route): each screen's browser asks it twice a second, and
-only a newer version costs a script run. `streamlit run app.py` still works without it: the live
+process's change feed (ui/room.py head_route), and when asked those of the proposals shown beside
+it and the quarter's agreed plan: each screen's browser asks it twice a second, and only news
+costs a script run. `streamlit run app.py` still works without it: the live
 bar then asks by rerunning itself (docs/room.md).
 """
 

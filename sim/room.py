@@ -21,6 +21,8 @@ from .store import NOTIFY_CHANNEL, Presence, Store
 POLL_S = 0.2  # SQLite: how long one read of a head serves every session of the process
 RECHECK_S = 5.0  # PostgreSQL: re-read a head from the database this often even when listening
 RECONNECT_S = 1.0
+KEPT_MAX = 10_000  # entries a feed keeps before it forgets the ones not learnt lately
+FORGET_S = 10.0  # longer than RECHECK_S: a forgotten head is read again, never wrong
 
 
 class ChangeFeed:
@@ -65,12 +67,18 @@ class ChangeFeed:
             known = self._agreed.get(quarter)
             if known is not None and time.monotonic() - known[1] < POLL_S:
                 return known[0]
+        asked = time.monotonic()
         current = self._store.current_agreement(quarter)
-        return self.agreed(quarter, current.id if current is not None else "")
+        return self.agreed(quarter, current.id if current is not None else "", asked)
 
-    def agreed(self, quarter: str, agreement_id: str) -> str:
-        """This process agreed (or read) the quarter's plan: its sessions know it at once."""
+    def agreed(self, quarter: str, agreement_id: str, asked: float | None = None) -> str:
+        """This process agreed (or read, at `asked`) the quarter's plan: its sessions know it at
+        once. A read that started before a newer answer was learnt does not replace it."""
         with self._changed:
+            known = self._agreed.get(quarter)
+            if asked is not None and known is not None and known[1] > asked:
+                return known[0]
+            _prune(self._agreed)
             self._agreed[quarter] = (agreement_id, time.monotonic())
         return agreement_id
 
@@ -79,6 +87,7 @@ class ChangeFeed:
             known = self._heads.get(sid)
             if known is not None and known[0] is not None and (head is None or head < known[0]):
                 head = known[0]  # versions only ever grow; a slower read never goes back
+            _prune(self._heads)
             self._heads[sid] = (head, time.monotonic())
             self._changed.notify_all()
         return head
@@ -125,6 +134,16 @@ class ChangeFeed:
                 if conn is not None:
                     with contextlib.suppress(Exception):
                         conn.close()
+
+
+def _prune(known: dict[str, tuple[Any, float]]) -> None:
+    """Keep a feed's memory bounded (the head route answers anyone holding one scenario's link
+    and names the ids and quarters it is asked about): past KEPT_MAX entries, those not learnt
+    in the last FORGET_S go (they are read again when asked)."""
+    if len(known) >= KEPT_MAX:
+        now = time.monotonic()
+        for key in [k for k, (_, at) in known.items() if now - at > FORGET_S]:
+            del known[key]
 
 
 # ---- Words for the room --------------------------------------------------------------------

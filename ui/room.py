@@ -34,10 +34,11 @@ from ui.storage import feed
 from ui.text import md_text
 
 LIVE_EVERY_S = 0.5  # how often a screen asks whether the scenario has a new version
+ASK_AGAIN_S = 2.0  # the watch asks again for news still there after a bar run this long ago
 REFRESH_EVERY_S = 5.0  # ... the live line's own refresh when the browser asks (head_route)
 HEAD_PATH = "_pact/head"  # the head version of a scenario, asked by the browser (head_route)
 SCENARIO_ID = re.compile(r"[0-9a-f]{12}")  # sim.store: uuid4().hex[:12]
-QUARTER = re.compile(r"\d{4}-Q[1-4]")  # sim.models
+QUARTER = re.compile(r"[0-9]{4}-Q[1-4]")  # sim.models (ASCII digits only)
 ALSO_MAX = 8  # scenarios a screen may ask about beside its own (Compare shows up to four)
 BEAT_EVERY_S = 10.0  # how often a screen says it is still in the room
 ALSO = "room_also"  # other saved scenarios the page shows: id -> version drawn (watch_also)
@@ -159,9 +160,11 @@ async def _head_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(news, headers=_NO_STORE)
 
 
-# The browser's side: every WATCH_MS, one small GET; a newer version than the page shows sets a
-# trigger, which reruns the live bar (its fragment). One request at a time; each newer version
-# is asked for once (the live bar's own refresh covers a rerun that was lost). And when the
+# The browser's side: every LIVE_EVERY_S, one small GET (the page's scenario, the proposals shown
+# beside it, the quarter); news (a newer version than the page shows, of its scenario or of one
+# beside it, or another agreed plan) sets a trigger, which reruns the live bar (its fragment).
+# One request at a time; the same news is asked for again only after ASK_AGAIN_S (the bar's run
+# may have found nothing yet on a process whose feed had not heard). And when the
 # server has written into this screen's widgets since the bar was last drawn (`writes`: a
 # catch-up, a value set back), one more trigger reruns the bar at once: that run carries the
 # widgets as the browser now shows them, which tells the editors the screen is up to date
@@ -170,7 +173,7 @@ _WATCH_JS = """
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let w = parentElement.__pactWatch;
-  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: '', writes: null };
+  if (!w) w = parentElement.__pactWatch = { timer: null, busy: false, asked: '', askedAt: 0, writes: null };
   w.data = data;
   w.page = window.location.pathname;
   w.dead = false;
@@ -215,8 +218,14 @@ export default function (component) {
           if (d.quarter && typeof a.agreement === 'string' && a.agreement !== d.agreement) {
             news.push('a' + a.agreement);
           }
+          // Asked again when still news after ASK_AGAIN_MS: the bar's run may have been served
+          // by a process whose feed had not heard yet (it reads again within 0.2 s).
           const key = news.join(' ');
-          if (news.length && key !== w.asked && trigger('newer', key)) w.asked = key;
+          const again = key === w.asked && Date.now() - w.askedAt > d.again_ms;
+          if (news.length && (key !== w.asked || again) && trigger('newer', key)) {
+            w.asked = key;
+            w.askedAt = Date.now();
+          }
         }
       } catch (e) {
         // offline for a moment: the next tick asks again
@@ -355,10 +364,11 @@ def _live_line(*, watch: bool) -> None:
     if watch:
         data = {"url": f"./{HEAD_PATH}", "scenario": sid, "shown": shown}
         data |= {"writes": editor.writes(), "every_ms": int(LIVE_EVERY_S * 1000)}
+        data |= {"again_ms": int(ASK_AGAIN_S * 1000)}
         data |= {"also": dict(st.session_state.get(ALSO) or {})}
         if scenario is not None:  # the agreed plan this screen shows (agreement_changed)
             quarter, _, agreed = (st.session_state.get(AGREEMENT_SEEN) or ":").partition(":")
-            if quarter == scenario.quarter:
+            if quarter == scenario.quarter and QUARTER.fullmatch(quarter):
                 data |= {"quarter": quarter, "agreement": agreed}
         _watch(data=data, key="room_watch", on_newer_change=_noop, on_drawn_change=_noop)
 
@@ -384,7 +394,7 @@ def watch_also(drawn: dict[str, int]) -> None:
 def other_moved(s: Store) -> bool:
     """True, once per new version, when a scenario the page also shows (watch_also) has one
     newer than the page drew; looked at on each run of the live bar (every REFRESH_EVERY_S at
-    least), as the browser's watch asks about the page's own scenario only."""
+    least) and when the browser's watch finds one in the head route's answer."""
     reacted: dict[str, int] = st.session_state.setdefault(ALSO_REACTED, {})
     moved = False
     for sid, drawn in (st.session_state.get(ALSO) or {}).items():

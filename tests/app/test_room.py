@@ -4,6 +4,7 @@ follows read-only and takes the wheel, invite links."""
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 from app_helpers import ROOT, run_page
 from streamlit.testing.v1 import AppTest
@@ -224,6 +225,7 @@ def test_the_head_route_answers_the_proposals_beside_and_the_agreed_plan() -> No
     agreement = store.agree(sid, 1, ["Maya", "Sam"])
     deadline = time.monotonic() + 5
     while news["agreement"] == before and time.monotonic() < deadline:
+        time.sleep(0.02)
         news = ask_head(f"scenario={sid}&also={other}&quarter={quarter}")[1]
     assert news["agreement"] == agreement.id
     # Only a screen on an existing scenario learns more than the head.
@@ -237,6 +239,7 @@ def test_the_head_route_names_a_bad_also_or_quarter() -> None:
         (f"scenario={sid}&also=" + ",".join([sid] * 9), "also:"),
         (f"scenario={sid}&quarter=2027-Q5", "quarter:"),
         (f"scenario={sid}&quarter=", "quarter:"),
+        (f"scenario={sid}&quarter=" + quote("\u0662\u0660\u0662\u0667-Q1"), "quarter:"),  # ٢٠٢٧
     ):
         status, body = ask_head(query)
         assert status == 400, query

@@ -163,13 +163,14 @@ def test_a_save_in_this_process_is_known_at_once_and_never_goes_back(store: Stor
 
 
 def test_the_change_feed_hears_an_agreement_made_through_another_store_object(
-    store: Store,
+    store: Store, monkeypatch
 ) -> None:
     """An agreement adds no version, so screens ask the feed for the quarter's agreed plan too:
-    one made through another process reaches it within a poll, one of its own at once."""
+    one made through another process reaches it within a poll, one of its own at once, and a
+    read that started before its own agreement does not replace it."""
     import time
 
-    from sim.room import POLL_S
+    import sim.room
 
     sid = store.create(SEED, "Maya").scenario_id
     other = Store(store.url)
@@ -177,16 +178,41 @@ def test_the_change_feed_hears_an_agreement_made_through_another_store_object(
     try:
         assert feed.agreement(SEED.quarter) == ""  # none yet
         agreement = store.agree(sid, 1, ["Maya", "Sam"])
-        deadline = time.monotonic() + 5 * POLL_S
+        deadline = time.monotonic() + 10
         while feed.agreement(SEED.quarter) == "" and time.monotonic() < deadline:
-            time.sleep(POLL_S / 4)
+            time.sleep(0.02)
         assert feed.agreement(SEED.quarter) == agreement.id
         assert feed.agreement("2031-Q4") == ""  # another quarter has none
-        feed.agreed(SEED.quarter, "0123456789ab")  # this process's own agreement, at once
-        assert feed.agreement(SEED.quarter) == "0123456789ab"
+        monkeypatch.setattr(sim.room, "POLL_S", 3600.0)  # what follows is not a matter of time
+        asked = time.monotonic()  # a read starts (it will say: Maya and Sam's agreement) ...
+        feed.agreed(SEED.quarter, "0123456789ab")  # ... this process agrees meanwhile ...
+        assert feed.agreed(SEED.quarter, agreement.id, asked) == "0123456789ab"  # ... and stays
+        assert feed.agreement(SEED.quarter) == "0123456789ab"  # known at once, without a read
     finally:
         feed.close()
         other.engine.dispose()
+
+
+def test_the_change_feed_forgets_what_it_has_not_heard_of_lately(store: Store, monkeypatch) -> None:
+    """The head route answers anyone holding one link, about any ids and quarters they name:
+    past KEPT_MAX entries the feed forgets those not learnt in FORGET_S, and a forgotten head is
+    read again, right."""
+    import sim.room
+
+    sid = store.create(SEED, "Maya").scenario_id
+    feed = ChangeFeed(store)
+    monkeypatch.setattr(sim.room, "KEPT_MAX", 50)
+    monkeypatch.setattr(sim.room, "FORGET_S", 0.0)
+    try:
+        assert feed.head(sid) == 1
+        for i in range(200):
+            feed.head(f"{i:012x}")
+            feed.agreement(f"{2000 + i}-Q1")
+        assert len(feed._heads) <= 50
+        assert len(feed._agreed) <= 50
+        assert feed.head(sid) == 1
+    finally:
+        feed.close()
 
 
 @settings(max_examples=10)
