@@ -8,6 +8,7 @@ survive untouched until someone changes them.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,16 @@ _OBSERVED = "plan_observed"  # ... as counted at the last poll
 UNSEEN = "plan_unseen_since"
 # The widgets the server wrote into during this run: their state is the server's, not a report.
 WRITTEN_NOW = "plan_written_now"
+# The value the server last wrote into each widget (None once the leader's own move replaced it),
+# and the values it wrote before, each with when a newer write replaced it (recently_replaced).
+PUSHED = "plan_pushed"
+REPLACED = "plan_replaced_writes"
+# A browser can report a value the server wrote into a widget a moment ago and has since replaced,
+# even after it reported the newer one (seen in the two-process browser test: 78% reported, then
+# 77% a second later; once 3.75 s later). For this long after its replacement, such a value is a
+# stale report, never a move.
+STALE_FOR_S = 10.0
+clock = time.monotonic  # the seconds STALE_FOR_S counts in (a test moves it on)
 MOVE_SEEN = "plan_move_seen"  # the oldest such version among this run's moves (ui/storage.py)
 SHOWN_BEFORE = "store_version_before"  # the version the screen showed before its latest
 
@@ -139,6 +150,7 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
                 continue
             st.session_state[b.key] = value
             written_now.add(b.key)
+            pushed(b.key, value)
             if not written or written[-1] != value:
                 if written:  # a new value: the browser shows the old one until it reports this
                     unseen.setdefault(b.key, before)
@@ -152,6 +164,34 @@ def sync_widgets(scenario: Scenario, rev: int) -> None:
             # Written again, the value goes with the widget (seen under load in the room journey).
             st.session_state[b.key] = st.session_state[b.key]
     st.session_state[SYNCED] = rev
+
+
+def pushed(key: str, value: Any) -> None:
+    """The server wrote `value` into the widget `key`: the value it wrote before, if another, is
+    now a replaced write (recently_replaced)."""
+    last: dict[str, Any] = st.session_state.setdefault(PUSHED, {})
+    before = last.get(key)
+    if before is not None and before != value:
+        _replaced(key, before)
+    last[key] = value
+    st.session_state.setdefault(REPLACED, {}).get(key, {}).pop(value, None)
+
+
+def _replaced(key: str, value: Any) -> None:
+    now = clock()
+    replaced: dict[str, dict[Any, float]] = st.session_state.setdefault(REPLACED, {})
+    mine = replaced.setdefault(key, {})
+    mine[value] = now
+    for old in [v for v, at in mine.items() if now - at > STALE_FOR_S]:
+        del mine[old]
+
+
+def recently_replaced(key: str, value: Any) -> bool:
+    """True when the server wrote `value` into the widget `key` and replaced it with a newer
+    write less than STALE_FOR_S ago: the browser's report of it is stale, whatever it reported
+    in between."""
+    at = st.session_state.get(REPLACED, {}).get(key, {}).get(value)
+    return at is not None and clock() - at <= STALE_FOR_S
 
 
 def begin_run() -> None:
@@ -220,13 +260,18 @@ def moved(scenario: Scenario) -> set[str]:
             if key not in silent:  # the browser shows the latest: older writes are done with
                 del written[:-1]
                 unseen.pop(key, None)
-        elif key in before and value != before[key] and value not in written:
+        elif (
+            key in before
+            and value != before[key]
+            and value not in written
+            and not recently_replaced(key, value)
+        ):
             moves.add(key)
             if key in unseen:
                 st.session_state[key] = value  # over the server's newer write: show the move
                 _count_write()
-        elif written:
-            st.session_state[key] = written[-1]  # a stale report: show the server's value again
+        elif written:  # a stale report (of an older write, or one replaced a moment ago)
+            st.session_state[key] = written[-1]  # ... : show the server's value again
             _count_write()
     seen = [unseen[key] for key in moves if key in unseen]
     st.session_state[MOVE_SEEN] = min(seen) if seen else None
@@ -247,7 +292,12 @@ def unread_move(scenario: Scenario) -> tuple[tuple[str, Any], ...]:
         if b.key not in st.session_state or b.key not in before:
             continue
         value, written = st.session_state[b.key], sent.get(b.key, [])
-        if before[b.key] is not _UNSAVED and value != before[b.key] and value not in written:
+        if (
+            before[b.key] is not _UNSAVED
+            and value != before[b.key]
+            and value not in written
+            and not recently_replaced(b.key, value)
+        ):
             unread.append((b.key, value))
     return tuple(unread)
 
@@ -291,8 +341,15 @@ def settle(taken: Iterable[str] = ()) -> None:
     now = st.session_state.get(_SEEN, {})
     sent = st.session_state.setdefault(SENT, {})
     unseen = st.session_state.setdefault(UNSEEN, {})
+    last: dict[str, Any] = st.session_state.setdefault(PUSHED, {})
     for key in taken:
         value = now[key]
+        # The widget holds the leader's value: what the server wrote before is a replaced write,
+        # and the leader's value is no stale report of one.
+        if last.get(key) is not None and last[key] != value:
+            _replaced(key, last[key])
+        last[key] = None
+        st.session_state.setdefault(REPLACED, {}).get(key, {}).pop(value, None)
         if unseen.pop(key, None) is None:
             sent[key] = [value]
         else:  # the move crossed a write the browser may still report: that is no move

@@ -8,6 +8,7 @@ from app_helpers import ROOT, percent, run_page
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+from ui import editor
 from ui.storage import _open, default_url
 
 
@@ -132,14 +133,55 @@ def test_a_browser_reporting_an_older_update_does_not_undo_the_room() -> None:
     assert store.load(sid)[0].sources[0].rates[0].mean == 0.65
 
 
-def test_a_leader_can_move_back_to_the_value_another_leader_replaced() -> None:
+def later(monkeypatch, seconds: float) -> None:
+    """Move the editors' clock (ui.editor.clock) on by `seconds`."""
+    start = editor.clock()
+    monkeypatch.setattr(editor, "clock", lambda: start + seconds)
+
+
+def test_a_leader_can_move_back_to_the_value_another_leader_replaced(monkeypatch) -> None:
     """Once a screen shows Sam's 71%, Maya's move back to 70% is a move (70% is an older value
-    the server wrote into her widget, but her browser has reported 71% since)."""
+    the server wrote into her widget, but her browser has reported 71% since, and the write of
+    71% is more than a moment old)."""
     maya, sam, sid = two_leaders()  # both screens at 70%
     store = _open(default_url())
     sam.slider(key="plan_s0_rate0").set_value(71).run()
     maya.run()  # Maya's screen catches up with Sam's 71%
     maya.run()  # her browser reports 71% (as its next poll does)
+    later(monkeypatch, editor.STALE_FOR_S + 1)
+    maya.slider(key="plan_s0_rate0").set_value(70).run()
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.70
+    assert [v.author for v in store.versions(sid)][-1] == "Maya"
+    assert maya.slider(key="plan_s0_rate0").value == 70
+
+
+def test_a_browser_reporting_a_value_replaced_a_moment_ago_does_not_undo_the_room() -> None:
+    """A browser can report a value the server wrote into a widget and replaced a moment ago,
+    even after it reported the newer one (the two-process browser test: 78%, then 77% a second
+    later). Within STALE_FOR_S of the replacement that report is stale: set back, not saved as
+    a move that undoes the other leader's change."""
+    maya, sam, sid = two_leaders()  # both screens at 70% (written into Sam's at his load)
+    store = _open(default_url())
+    maya.slider(key="plan_s0_rate0").set_value(71).run()
+    sam.run()  # Sam's screen catches up: 71% replaces 70% in his slider
+    sam.run()  # his browser reports 71%
+    sam.slider(key="plan_s0_rate0").set_value(70)  # ... and then the 70% it showed before
+    sam.run()
+    assert store.load(sid)[0].sources[0].rates[0].mean == 0.71  # Maya's move stands
+    assert [v.author for v in store.versions(sid)][-1] == "Maya"
+    assert not sam.warning
+    assert sam.slider(key="plan_s0_rate0").value == 71
+
+
+def test_a_move_back_to_the_leaders_own_value_is_a_move_at_once() -> None:
+    """Only the server's writes go stale: Maya moved to 70% herself, so moving straight back to
+    it after Sam's 71% arrives is her move, however soon (the browser journey moves it back
+    within a second or two)."""
+    maya, sam, sid = two_leaders()  # Maya set 70% herself
+    store = _open(default_url())
+    sam.slider(key="plan_s0_rate0").set_value(71).run()
+    maya.run()  # Maya's screen catches up with Sam's 71%
+    maya.run()  # her browser reports 71%
     maya.slider(key="plan_s0_rate0").set_value(70).run()
     assert store.load(sid)[0].sources[0].rates[0].mean == 0.70
     assert [v.author for v in store.versions(sid)][-1] == "Maya"
