@@ -344,10 +344,9 @@ def settle(taken: Iterable[str] = ()) -> None:
     last: dict[str, Any] = st.session_state.setdefault(PUSHED, {})
     for key in taken:
         value = now[key]
-        # The widget holds the leader's value: what the server wrote before is a replaced write,
-        # and the leader's value is no stale report of one.
-        if last.get(key) is not None and last[key] != value:
-            _replaced(key, last[key])
+        # The widget holds the leader's value: no stale report of a server write, and what the
+        # server wrote before is no stale report either (the leader moved from it, and may move
+        # straight back to it: the Scenarios journey).
         last[key] = None
         st.session_state.setdefault(REPLACED, {}).get(key, {}).pop(value, None)
         if unseen.pop(key, None) is None:

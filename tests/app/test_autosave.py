@@ -188,6 +188,15 @@ def test_a_move_back_to_the_leaders_own_value_is_a_move_at_once() -> None:
     assert maya.slider(key="plan_s0_rate0").value == 70
 
 
+def test_a_leader_moving_straight_back_from_her_own_move_makes_a_move() -> None:
+    """The value shown before the leader's own move (here the one her page loaded with) is no
+    stale report: moving straight back to it lands at once (the Scenarios browser journey)."""
+    maya, _, sid = two_leaders()  # Maya moved from the loaded 75% to 70%
+    maya.slider(key="plan_s0_rate0").set_value(75).run()
+    assert _open(default_url()).load(sid)[0].sources[0].rates[0].mean == 0.75
+    assert maya.slider(key="plan_s0_rate0").value == 75
+
+
 def test_a_widget_the_browser_sent_no_value_for_gets_the_servers_value_again() -> None:
     """Under load a browser can miss the value the server wrote into a widget (the next run drew
     the widget again, without the value, before the browser showed the first). Streamlit then
