@@ -194,6 +194,12 @@ def recently_replaced(key: str, value: Any) -> bool:
     return at is not None and clock() - at <= STALE_FOR_S
 
 
+def _new_value(key: str, value: Any, reported: Any, written: list[Any]) -> bool:
+    """A value the leader set: not the one the browser reported last time, nor one the server
+    wrote into the widget since it showed the latest, nor one replaced a moment ago."""
+    return value != reported and value not in written and not recently_replaced(key, value)
+
+
 def begin_run() -> None:
     """Called first in a run that reads the widgets: nothing written into them yet."""
     st.session_state[WRITTEN_NOW] = set()
@@ -260,18 +266,13 @@ def moved(scenario: Scenario) -> set[str]:
             if key not in silent:  # the browser shows the latest: older writes are done with
                 del written[:-1]
                 unseen.pop(key, None)
-        elif (
-            key in before
-            and value != before[key]
-            and value not in written
-            and not recently_replaced(key, value)
-        ):
+        elif key in before and _new_value(key, value, before[key], written):
             moves.add(key)
             if key in unseen:
                 st.session_state[key] = value  # over the server's newer write: show the move
                 _count_write()
-        elif written:  # a stale report (of an older write, or one replaced a moment ago)
-            st.session_state[key] = written[-1]  # ... : show the server's value again
+        elif written:  # a stale report: show the server's value again
+            st.session_state[key] = written[-1]
             _count_write()
     seen = [unseen[key] for key in moves if key in unseen]
     st.session_state[MOVE_SEEN] = min(seen) if seen else None
@@ -292,12 +293,7 @@ def unread_move(scenario: Scenario) -> tuple[tuple[str, Any], ...]:
         if b.key not in st.session_state or b.key not in before:
             continue
         value, written = st.session_state[b.key], sent.get(b.key, [])
-        if (
-            before[b.key] is not _UNSAVED
-            and value != before[b.key]
-            and value not in written
-            and not recently_replaced(b.key, value)
-        ):
+        if before[b.key] is not _UNSAVED and _new_value(b.key, value, before[b.key], written):
             unread.append((b.key, value))
     return tuple(unread)
 
