@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .calibrate import plural
-from .charts import HIT_COLOUR, OWNER_COLOURS, metric_label, plot_text
+from .charts import HIT_COLOUR, OWNER_COLOURS, _figure, metric_label, plot_text
 from .lags import LagFit
 from .timeline import Timeline
 
@@ -115,45 +115,49 @@ def timeline_chart(tl: Timeline, *, useful_week: int | None = None, height: int 
 
 def lag_chart(fit: LagFit, *, height: int = 320) -> go.Figure:
     """Share of the leads that moved on within t days: the history (Kaplan-Meier, leads still
-    waiting counted as unfinished) against the fitted rate times the fitted lag law."""
+    waiting counted as unfinished) against the fitted rate times the fitted lag law. Built as
+    a plain spec (sim.charts._figure): the Assumptions page draws it on every run."""
     top = float(max(fit.km_days.max(initial=0.0), fit.high * 3 if np.isfinite(fit.high) else 0))
     top = max(min(top, fit.median * 6, 730.0), 10.0)
     days = np.linspace(0, top, 200)
-    fig = go.Figure()
     keep = fit.km_days <= top
-    fig.add_scatter(
-        x=fit.km_days[keep],
-        y=fit.km_moved[keep],
-        mode="lines",
-        line={"shape": "hv", "color": "#57606a"},
-        name="History (Kaplan–Meier)",
-        hovertemplate="within %{x:.0f} days: %{y:.1%}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=days,
-        y=fit.rate * fit.cdf(days),
-        mode="lines",
-        line={"color": LINE, "width": 2.5},
-        name=f"Fitted: {fit.family}, median {fit.median:.1f} days",
-        hovertemplate="within %{x:.0f} days: %{y:.1%}<extra></extra>",
-    )
-    fig.add_shape(
-        type="rect",
-        x0=fit.low,
-        x1=min(fit.high, top),
-        y0=0,
-        y1=1,
-        yref="paper",
-        fillcolor=BAND_FILL,
-        line={"width": 0},
-        layer="below",
-    )
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title={"text": plot_text(f"{fit.source} · {fit.label}"), "x": 0, "font": {"size": 14}},
-        xaxis_title="Days after reaching the stage",
-        yaxis={"title": "Moved on", "tickformat": ".0%", "rangemode": "tozero"},
-        legend={"orientation": "h", "y": -0.25, "x": 0},
-    )
-    return fig
+    hover = "within %{x:.0f} days: %{y:.1%}<extra></extra>"
+    history = {
+        "type": "scatter",
+        "x": fit.km_days[keep],
+        "y": fit.km_moved[keep],
+        "mode": "lines",
+        "line": {"shape": "hv", "color": "#57606a"},
+        "name": "History (Kaplan–Meier)",
+        "hovertemplate": hover,
+    }
+    fitted = {
+        "type": "scatter",
+        "x": days,
+        "y": fit.rate * fit.cdf(days),
+        "mode": "lines",
+        "line": {"color": LINE, "width": 2.5},
+        "name": f"Fitted: {fit.family}, median {fit.median:.1f} days",
+        "hovertemplate": hover,
+    }
+    band = {
+        "type": "rect",
+        "x0": fit.low,
+        "x1": min(fit.high, top),
+        "y0": 0,
+        "y1": 1,
+        "yref": "paper",
+        "fillcolor": BAND_FILL,
+        "line": {"width": 0},
+        "layer": "below",
+    }
+    layout = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "title": {"text": plot_text(f"{fit.source} · {fit.label}"), "x": 0, "font": {"size": 14}},
+        "xaxis": {"title": {"text": "Days after reaching the stage"}},
+        "yaxis": {"title": {"text": "Moved on"}, "tickformat": ".0%", "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.25, "x": 0},
+        "shapes": [band],
+    }
+    return _figure([history, fitted], layout)

@@ -1,11 +1,15 @@
-"""The Assumptions page's figures show the numbers of the result objects they are built from."""
+"""The Assumptions page's figures are valid Plotly figures (the app builds them without Plotly's
+validation, for speed), show the numbers of the result objects they are built from, and show
+user text literally."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
+from unit_helpers import valid
 
 from sim import load_scenario
 from sim.assumption_charts import (
@@ -27,7 +31,7 @@ CAL = calibrate(read_history_file(ROOT / "examples" / "history-leads.csv"))
 def test_trend_chart_marks_the_alarm_and_draws_band_limits_and_the_earlier_rate() -> None:
     trend = next(t for t in all_trends(CAL) if t.flagged)
     assert trend.alarm is not None
-    fig = trend_chart(trend)
+    fig = valid(trend_chart(trend))
     names = [tr.name for tr in fig.data]
     assert "80% credible band" in names
     assert "Control limits (3σ)" in names
@@ -48,17 +52,17 @@ def test_trend_chart_marks_a_move_worth_a_look_apart_from_the_alarm() -> None:
     )
     assert not trend.flagged
     assert [c.after_quarter for c in trend.worth_a_look] == ["2026-Q2", "2026-Q3"]
-    notes = trend_chart(trend).layout.annotations[1:]
+    notes = valid(trend_chart(trend)).layout.annotations[1:]
     assert [n.x for n in notes] == ["2026-Q2", "2026-Q3"]
     assert all(n.text.startswith("worth a look") for n in notes)
 
 
 def test_volume_and_deal_size_charts_show_the_history_and_the_fit() -> None:
     vol = CAL.sources[0].volume
-    fig = volume_chart(vol)
+    fig = valid(volume_chart(vol))
     assert list(fig.data[0].y) == list(vol.counts)
     assert CAL.deal_size is not None
-    deal = deal_size_chart(CAL.deal_size)
+    deal = valid(deal_size_chart(CAL.deal_size))
     bars, curve = deal.data
     assert np.sum(np.asarray(bars.y) * np.asarray(bars.width)) == pytest.approx(1.0)
     assert "fitted: mean" in curve.name
@@ -66,7 +70,7 @@ def test_volume_and_deal_size_charts_show_the_history_and_the_fit() -> None:
 
 def test_tornado_chart_has_one_bar_end_per_assumption_coloured_by_owner() -> None:
     t = tornado(SEED, trials=5000, seed=0)
-    fig = tornado_chart(t)
+    fig = valid(tornado_chart(t))
     ends = {(tr.name, y) for tr in fig.data for y in tr.y}
     assert len(ends) == 2 * len(t.bars)
     top = t.bars[0]
@@ -79,9 +83,22 @@ def test_tornado_chart_has_one_bar_end_per_assumption_coloured_by_owner() -> Non
 
 def test_heatmap_chart_draws_the_contour_at_the_chosen_confidence() -> None:
     h = heatmap(SEED, size=10, trials=5000, seed=0, confidence=0.8)
-    fig = heatmap_chart(h)
+    fig = valid(heatmap_chart(h))
     grid, contour, now = fig.data
     np.testing.assert_array_equal(np.asarray(grid.z), h.p_hit)
     assert contour.contours.start == contour.contours.end == 0.8
     assert (now.x[0], now.y[0]) == (h.x.value, h.y.value)
     assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_user_text_is_shown_literally_in_every_chart() -> None:
+    """A source named like markup is text on the chart, not bold type (Plotly reads some HTML)."""
+    odd = "<b>Inbound</b>"
+    trend = next(t for t in all_trends(CAL) if t.flagged)
+    fig = valid(trend_chart(dataclasses.replace(trend, source=odd)))
+    assert fig.layout.title.text.startswith("&lt;b&gt;Inbound&lt;/b&gt; · ")
+    vol = dataclasses.replace(CAL.sources[0].volume, source=odd)
+    assert valid(volume_chart(vol)).layout.title.text.startswith("&lt;b&gt;Inbound&lt;/b&gt; · ")
+    t = tornado(SEED, trials=2000, seed=0)
+    labels = valid(tornado_chart(t)).layout.yaxis.categoryarray
+    assert all("<" not in label for label in labels)

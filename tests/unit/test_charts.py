@@ -3,20 +3,12 @@ page's charts without Plotly's validation, for speed) and draws what it says."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import pytest
-from unit_helpers import one_source
+from unit_helpers import one_source, valid
 
 from sim.charts import CHART_TAIL, funnel_chart, outcome_chart
 from sim.engine import exact, simulate
 from sim.models import Scenario
-
-
-def valid(fig: go.Figure) -> go.Figure:
-    """Plotly's own validation of the whole spec (raises on any unknown or bad property); the
-    figure itself is returned to read its (decoded) values."""
-    go.Figure(fig.to_dict())
-    return fig
 
 
 @pytest.mark.parametrize("how", ["exact", "simulated"])

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from unit_helpers import ROOT
+from unit_helpers import ROOT, valid
 
 from sim import load_scenario, parse_scenario, simulate, timing
 from sim.calibrate import read_history_file
@@ -86,8 +86,12 @@ def test_the_timeline_chart_shows_band_target_and_last_useful_week() -> None:
 
 def test_the_lag_chart_escapes_user_text_and_draws_history_and_fit() -> None:
     fit = fit_lags(read_history_file(ROOT / "examples" / "history-lags.csv")).fits()[0]
-    fig = lag_chart(
-        fit.__class__(**{**{f: getattr(fit, f) for f in fit.__slots__}, "source": "<b>Inbound</b>"})
+    fig = valid(
+        lag_chart(
+            fit.__class__(
+                **{**{f: getattr(fit, f) for f in fit.__slots__}, "source": "<b>Inbound</b>"}
+            )
+        )
     )
     assert "&lt;b&gt;Inbound&lt;/b&gt;" in fig.layout.title.text
     assert fig.data[0].name == "History (Kaplan–Meier)"

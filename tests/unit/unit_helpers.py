@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
+
 from sim.models import Scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,3 +66,11 @@ def write_release_one_rows(engine: Any, sid: str, scenario: Scenario, author: st
             ),
             {"s": sid, "a": author, "h": content_hash(scenario), "b": scenario.to_json()},
         )
+
+
+def valid(fig: go.Figure) -> go.Figure:
+    """Plotly's own validation of the whole spec (raises on any unknown or bad property; the
+    app builds its charts without it, for speed); the figure itself is returned to read its
+    (decoded) values."""
+    go.Figure(fig.to_dict())
+    return fig
