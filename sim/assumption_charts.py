@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from .calibrate import DealSizeFit, VolumeFit, plural
 from .charts import HIT_COLOUR, MISS_COLOUR, OWNER_COLOURS, _figure, plot_text
@@ -23,6 +24,9 @@ BAND_COLOUR = "rgba(31, 111, 235, 0.15)"
 LINE_COLOUR = "#1f6feb"
 LIMIT_COLOUR = "#bc4c00"
 ALERT_COLOUR = "#cf222e"
+# Spelt out: Plotly's Python side names more colour scales than plotly.js knows, and names only
+# reach the browser unconverted in a spec built without validation.
+RED_TO_GREEN = get_colorscale("RdYlGn")
 
 
 def _layout(height: int, title: str | None = None, **kw: Any) -> dict[str, Any]:
@@ -321,7 +325,7 @@ def heatmap_chart(h: Heatmap, *, height: int = 460) -> go.Figure:
             "y": h.y_values,
             "zmin": 0,
             "zmax": 1,
-            "colorscale": "RdYlGn",
+            "colorscale": RED_TO_GREEN,
             "colorbar": {"title": {"text": "Chance"}, "tickformat": ".0%"},
             "hovertemplate": f"{plot_text(h.x.label)}: %{{x:,.3~f}}<br>{plot_text(h.y.label)}: "
             "%{y:,.3~f}<br>chance to hit: %{z:.0%}<extra></extra>",

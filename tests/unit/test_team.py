@@ -620,8 +620,7 @@ def test_exact_odds_use_the_team(seed: Scenario) -> None:
 
 
 def test_team_charts_are_valid_and_draw_the_report() -> None:
-    import plotly.graph_objects as go
-    from unit_helpers import ROOT
+    from unit_helpers import ROOT, valid
 
     from sim import load_scenario
     from sim.team_charts import follow_up_chart, hiring_chart
@@ -629,7 +628,7 @@ def test_team_charts_are_valid_and_draw_the_report() -> None:
     report = team_report(load_scenario(ROOT / "examples" / "team-plan.json"))
     assert report is not None
     assert report.follow_up is not None
-    hiring = go.Figure(hiring_chart(report).to_dict())  # Plotly's own validation
+    hiring = valid(hiring_chart(report))  # Plotly's own validation
     assert [t.name for t in hiring.data] == [
         "SDRs on the team",
         "SDRs ramped (full-productivity equivalent)",
@@ -637,7 +636,7 @@ def test_team_charts_are_valid_and_draw_the_report() -> None:
         "AEs ramped (full-productivity equivalent)",
     ]
     assert list(hiring.data[1].y) == pytest.approx(report.sdr_ramped)
-    follow = go.Figure(follow_up_chart(report).to_dict())
+    follow = valid(follow_up_chart(report))
     assert list(follow.data[1].y) == pytest.approx(report.follow_up.capacity_by_week)
     assert list(follow.data[0].y) == pytest.approx(report.follow_up.owed_by_week)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from sim.models import Scenario, parse_scenario
 
@@ -69,8 +71,10 @@ def write_release_one_rows(engine: Any, sid: str, scenario: Scenario, author: st
 
 
 def valid(fig: go.Figure) -> go.Figure:
-    """Plotly's own validation of the whole spec (raises on any unknown or bad property; the
-    app builds its charts without it, for speed); the figure itself is returned to read its
-    (decoded) values."""
-    go.Figure(fig.to_dict())
+    """Plotly's own validation of the whole spec (the app builds its charts without it, for
+    speed): it raises on any unknown or bad property, and what it would send the browser must be
+    what the spec sends (validation also converts, a named colour scale into its colours, which
+    plotly.js may not know). The figure itself is returned to read its (decoded) values."""
+    checked = go.Figure(fig.to_dict())
+    assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(fig))
     return fig
