@@ -16,7 +16,15 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from .calibrate import DealSizeFit, VolumeFit, plural
-from .charts import HIT_COLOUR, MISS_COLOUR, OWNER_COLOURS, _figure, plot_text
+from .charts import (
+    HIT_COLOUR,
+    MISS_COLOUR,
+    OWNER_COLOURS,
+    _figure,
+    level_label,
+    level_line,
+    plot_text,
+)
 from .sensitivity import Assumption, Heatmap, Tornado
 from .signal import RateTrend, sure_text
 
@@ -38,34 +46,6 @@ def _layout(height: int, title: str | None = None, **kw: Any) -> dict[str, Any]:
     if title is not None:
         layout["title"] = {"text": plot_text(title), "x": 0, "font": {"size": 14}}
     return layout | kw
-
-
-def _level_line(y: float, colour: str) -> dict[str, Any]:
-    """A dotted horizontal line across the plot at `y` (what `add_hline` draws)."""
-    return {
-        "type": "line",
-        "xref": "x domain",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": y,
-        "y1": y,
-        "line": {"color": colour, "dash": "dot"},
-    }
-
-
-def _level_label(y: float, text: str, *, right: bool) -> dict[str, Any]:
-    """The line's label, under it at the right or over it at the left."""
-    return {
-        "xref": "x domain",
-        "x": 1 if right else 0,
-        "xanchor": "right" if right else "left",
-        "yref": "y",
-        "y": y,
-        "yanchor": "top" if right else "bottom",
-        "text": text,
-        "showarrow": False,
-    }
 
 
 def _marker(x: str, y: float, text: str, colour: str, drop: bool) -> dict[str, Any]:
@@ -133,7 +113,7 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
             "name": plot_text(trend.step),
         }
     )
-    notes = [_level_label(trend.centre, f"all quarters {trend.centre:.0%}", right=True)]
+    notes = [level_label(trend.centre, f"all quarters {trend.centre:.0%}", right=True)]
     alarm = trend.alarm
     if alarm is not None:
         earlier = [p.quarter for p in pts if p.quarter in alarm.before_quarters]
@@ -165,7 +145,7 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
         yaxis={"tickformat": ".0%", "title": {"text": "Rate"}},
-        shapes=[_level_line(trend.centre, "#57606a")],
+        shapes=[level_line(trend.centre, "#57606a")],
         annotations=notes,
     )
     return _figure(data, layout)
@@ -200,8 +180,8 @@ def volume_chart(fit: VolumeFit, level: float = 0.8, *, height: int = 300) -> go
         height,
         f"{fit.source} · {stages} per quarter",
         yaxis={"title": {"text": plot_text(stages)}},
-        shapes=[band, _level_line(fit.mean, LINE_COLOUR)],
-        annotations=[_level_label(fit.mean, label, right=False)],
+        shapes=[band, level_line(fit.mean, LINE_COLOUR)],
+        annotations=[level_label(fit.mean, label, right=False)],
     )
     return _figure([bars], layout)
 

@@ -37,29 +37,33 @@ def plot_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def target_line(fig: go.Figure, x: float, text: str, colour: str = "#cf222e") -> None:
-    """A dashed vertical line at `x` across the plot, labelled at its top left (what
-    `add_vline` draws, without its cost on every redraw)."""
-    fig.add_shape(
-        type="line",
-        x0=x,
-        x1=x,
-        xref="x",
-        y0=0,
-        y1=1,
-        yref="paper",
-        line={"dash": "dash", "color": colour},
-    )
-    fig.add_annotation(
-        x=x,
-        y=1,
-        xref="x",
-        yref="paper",
-        text=text,
-        showarrow=False,
-        xanchor="right",
-        yanchor="top",
-    )
+def level_line(y: float, colour: str, dash: str | None = "dot") -> dict[str, Any]:
+    """A horizontal line across the plot at `y`, as a shape spec (what `add_hline` draws)."""
+    line = {"color": colour} if dash is None else {"color": colour, "dash": dash}
+    return {
+        "type": "line",
+        "xref": "x domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": y,
+        "y1": y,
+        "line": line,
+    }
+
+
+def level_label(y: float, text: str, *, right: bool) -> dict[str, Any]:
+    """A level line's label: under it at the right, or over it at the left."""
+    return {
+        "xref": "x domain",
+        "x": 1 if right else 0,
+        "xanchor": "right" if right else "left",
+        "yref": "y",
+        "y": y,
+        "yanchor": "top" if right else "bottom",
+        "text": text,
+        "showarrow": False,
+    }
 
 
 def metric_label(metric: str) -> str:
@@ -74,7 +78,8 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
 
 
 def _target_line(x: float, text: str, colour: str = "#cf222e") -> tuple[dict[str, Any], ...]:
-    """target_line's shape and annotation as specs."""
+    """A dashed vertical line at `x` across the plot, labelled at its top left (what `add_vline`
+    draws), as a shape spec and an annotation spec."""
     shape = {
         "type": "line",
         "x0": x,
@@ -178,86 +183,96 @@ def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
     """Plan's expected outcome -> each factor's Shapley contribution -> actual outcome."""
     parts = [c for c in review.contributions if abs(c.effect) >= 0.005]
     labels = ["Plan (expected)"] + [plot_text(c.label) for c in parts] + ["Actual"]
-    fig = go.Figure(
-        go.Waterfall(
-            orientation="v",
-            x=labels,
-            y=[review.plan_expected, *(c.effect for c in parts), review.actual],
-            measure=["absolute", *(["relative"] * len(parts)), "total"],
-            text=[
-                f"{review.plan_expected:,.1f}",
-                *(f"{c.effect:+,.1f}" for c in parts),
-                f"{review.actual:,.1f}",
-            ],
-            textposition="outside",
-            customdata=["", *(c.owner for c in parts), ""],
-            hovertemplate="%{x}<br>%{text} %{customdata}<extra></extra>",
-            increasing={"marker": {"color": HIT_COLOUR}},
-            decreasing={"marker": {"color": "#cf222e"}},
-            totals={"marker": {"color": "#57606a"}},
-            connector={"line": {"color": "#afb8c1"}},
-        )
-    )
+    steps = {
+        "type": "waterfall",
+        "orientation": "v",
+        "x": labels,
+        "y": [review.plan_expected, *(c.effect for c in parts), review.actual],
+        "measure": ["absolute", *(["relative"] * len(parts)), "total"],
+        "text": [
+            f"{review.plan_expected:,.1f}",
+            *(f"{c.effect:+,.1f}" for c in parts),
+            f"{review.actual:,.1f}",
+        ],
+        "textposition": "outside",
+        "customdata": ["", *(c.owner for c in parts), ""],
+        "hovertemplate": "%{x}<br>%{text} %{customdata}<extra></extra>",
+        "increasing": {"marker": {"color": HIT_COLOUR}},
+        "decreasing": {"marker": {"color": "#cf222e"}},
+        "totals": {"marker": {"color": "#57606a"}},
+        "connector": {"line": {"color": "#afb8c1"}},
+    }
     closed = review.week >= review.weeks
     due = "due by" if review.paced_share is not None else "pro-rated to"
-    fig.add_hline(  # mid-quarter the bars are the plan by the week, so is the target
-        y=review.target_by_now,
-        line_dash="dash",
-        line_color="#1f6feb",
-        annotation_text=f"Target {review.target:,.0f}"
+    label = (
+        f"Target {review.target:,.0f}"
         if closed
-        else f"Target {due} week {review.week}: {review.target_by_now:,.1f}",
-        annotation_position="top left",
+        else f"Target {due} week {review.week}: {review.target_by_now:,.1f}"
     )
-    fig.update_layout(
-        height=height,
-        showlegend=False,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis_title=metric_label(review.metric),
-    )
-    return fig
+    # Mid-quarter the bars are the plan by the week, so is the target.
+    layout = {
+        "height": height,
+        "showlegend": False,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "yaxis": {"title": {"text": metric_label(review.metric)}},
+        "shapes": [level_line(review.target_by_now, "#1f6feb", "dash")],
+        "annotations": [level_label(review.target_by_now, label, right=False)],
+    }
+    return _figure([steps], layout)
 
 
 def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
     """Planned cumulative first-stage count per week with its P10-P90 band, and the actual."""
     weeks = pace["weeks"]
-    fig = go.Figure()
-    fig.add_scatter(
-        x=weeks, y=pace["high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-    )
-    fig.add_scatter(
-        x=weeks,
-        y=pace["low"],
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor="rgba(31,111,235,0.15)",
-        name="Plan's P10–P90",
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        x=weeks,
-        y=pace["planned"],
-        mode="lines",
-        line={"color": "#1f6feb"},
-        name=f"Planned {pace['stage']}s (cumulative)",
-    )
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": pace["high"],
+            "mode": "lines",
+            "line": {"width": 0},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": pace["low"],
+            "mode": "lines",
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": "rgba(31,111,235,0.15)",
+            "name": "Plan's P10–P90",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": weeks,
+            "y": pace["planned"],
+            "mode": "lines",
+            "line": {"color": "#1f6feb"},
+            "name": f"Planned {pace['stage']}s (cumulative)",
+        },
+    ]
     if pace["actual"] is not None:
-        fig.add_scatter(
-            x=[pace["actual_week"]],
-            y=[pace["actual"]],
-            mode="markers",
-            marker={"size": 12, "color": "#cf222e"},
-            name="Actual to date",
+        data.append(
+            {
+                "type": "scatter",
+                "x": [pace["actual_week"]],
+                "y": [pace["actual"]],
+                "mode": "markers",
+                "marker": {"size": 12, "color": "#cf222e"},
+                "name": "Actual to date",
+            }
         )
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis_title="Week of quarter",
-        yaxis_title=f"{pace['stage']}s",
-        legend={"orientation": "h", "y": 1.15},
-    )
-    return fig
+    layout = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "xaxis": {"title": {"text": "Week of quarter"}},
+        "yaxis": {"title": {"text": f"{pace['stage']}s"}},
+        "legend": {"orientation": "h", "y": 1.15},
+    }
+    return _figure(data, layout)
 
 
 def _shared_histogram(
@@ -288,17 +303,23 @@ def compare_chart(
     if len({r.metric for r in results}) != 1:
         raise ValueError("metric: the scenarios count different things (customers vs bookings)")
     x, probs, integer = _shared_histogram(results)
-    fig = go.Figure()
-    for i, (label, result, prob) in enumerate(zip(labels, results, probs, strict=True)):
-        colour = COMPARE_COLOURS[i % len(COMPARE_COLOURS)]
-        fig.add_scatter(
-            x=x,
-            y=prob,
-            mode="lines",
-            line={"color": colour, "width": 2.5, "shape": "hvh" if integer else "spline"},
-            name=plot_text(f"{label}: hits {result.p_hit:.0%}"),
-            hovertemplate="%{x:,.0f}: %{y:.1%}<extra>%{fullData.name}</extra>",
-        )
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": prob,
+            "mode": "lines",
+            "line": {
+                "color": COMPARE_COLOURS[i % len(COMPARE_COLOURS)],
+                "width": 2.5,
+                "shape": "hvh" if integer else "spline",
+            },
+            "name": plot_text(f"{label}: hits {result.p_hit:.0%}"),
+            "hovertemplate": "%{x:,.0f}: %{y:.1%}<extra>%{fullData.name}</extra>",
+        }
+        for i, (label, result, prob) in enumerate(zip(labels, results, probs, strict=True))
+    ]
+    shapes, notes = [], []
     targets = sorted({r.total.target for r in results})
     for target in targets:
         owners = [
@@ -307,13 +328,16 @@ def compare_chart(
             if r.total.target == target
         ]
         text = f"Target {target:,.0f}" + ("" if len(targets) == 1 else f" ({', '.join(owners)})")
-        target_line(fig, target - 0.5 if integer else target, text)
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis_title=f"{metric_label(results[0].metric)} this quarter",
-        yaxis_title="Chance",
-        yaxis_tickformat=".0%",
-        legend={"orientation": "h", "y": 1.14, "x": 0},
-    )
-    return fig
+        shape, note = _target_line(target - 0.5 if integer else target, text)
+        shapes.append(shape)
+        notes.append(note)
+    layout = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "xaxis": {"title": {"text": f"{metric_label(results[0].metric)} this quarter"}},
+        "yaxis": {"title": {"text": "Chance"}, "tickformat": ".0%"},
+        "legend": {"orientation": "h", "y": 1.14, "x": 0},
+        "shapes": shapes,
+        "annotations": notes,
+    }
+    return _figure(data, layout)

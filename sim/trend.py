@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import timing
-from .charts import OWNER_COLOURS
+from .charts import OWNER_COLOURS, _figure, level_line
 from .models import OWNERS, Owner, Scenario, Source
 from .review import Actuals, attribute, check_actuals
 from .store import KeptActuals, Store
@@ -133,31 +133,34 @@ def stored_trend(store: Store) -> pd.DataFrame:
 
 def trend_chart(trend: pd.DataFrame, *, height: int = 340) -> go.Figure:
     """Each owner's net effect on the number, quarter by quarter (bars above 0 helped)."""
-    fig = go.Figure()
     metrics = set(trend["metric"])
     unit = metrics.pop() if len(metrics) == 1 else "customers or bookings"
+    data = []
     for owner in OWNERS:
         rows = trend[trend["owner"] == owner]
         labels = [
             q if w >= ws else f"{q} (week {w})"
             for q, w, ws in zip(rows["quarter"], rows["week"], rows["weeks"], strict=True)
         ]
-        fig.add_bar(
-            x=labels,
-            y=rows["effect"],
-            name=owner.capitalize(),
-            marker_color=OWNER_COLOURS[owner],
-            text=[f"{e:+,.1f}" for e in rows["effect"]],
-            textposition="outside",
-            customdata=rows["metric"],
-            hovertemplate=f"%{{x}}: %{{y:+,.1f}} %{{customdata}}<extra>{owner}</extra>",
+        data.append(
+            {
+                "type": "bar",
+                "x": labels,
+                "y": rows["effect"].to_numpy(),
+                "name": owner.capitalize(),
+                "marker": {"color": OWNER_COLOURS[owner]},
+                "text": [f"{e:+,.1f}" for e in rows["effect"]],
+                "textposition": "outside",
+                "customdata": rows["metric"].to_numpy(),
+                "hovertemplate": f"%{{x}}: %{{y:+,.1f}} %{{customdata}}<extra>{owner}</extra>",
+            }
         )
-    fig.add_hline(y=0, line_color="#57606a")
-    fig.update_layout(
-        barmode="group",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        yaxis_title=f"Effect on the number ({unit})",
-        legend={"orientation": "h", "y": 1.15},
-    )
-    return fig
+    layout = {
+        "barmode": "group",
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "yaxis": {"title": {"text": f"Effect on the number ({unit})"}},
+        "legend": {"orientation": "h", "y": 1.15},
+        "shapes": [level_line(0, "#57606a", None)],
+    }
+    return _figure(data, layout)

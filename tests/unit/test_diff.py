@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from unit_helpers import SEED_FILE
+from unit_helpers import SEED_FILE, valid
 
 from sim import load_scenario, parse_scenario, simulate
 from sim.charts import compare_chart, plot_text
@@ -118,7 +118,7 @@ def test_side_by_side_refuses_mismatched_or_repeated_labels() -> None:
 def test_compare_chart_overlays_each_scenario_with_its_own_distribution() -> None:
     bigger = edited(sources__0__volume__mean=220)
     results = [simulate(s, trials=20_000, seed=7) for s in (SEED, bigger)]
-    fig = compare_chart(results, ["<b>Marketing</b>", "Sales"])
+    fig = valid(compare_chart(results, ["<b>Marketing</b>", "Sales"]))
     lines = [t for t in fig.data if t.type == "scatter"]
     assert len(lines) == 2
     for line, result in zip(lines, results, strict=True):

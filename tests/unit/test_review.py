@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from unit_helpers import ROOT
+from unit_helpers import ROOT, valid
 
 from sim import ScenarioError, load_scenario, parse_scenario, simulate
 from sim.review import (
@@ -282,7 +282,7 @@ def test_waterfall_walks_from_plan_to_actual_with_the_target_for_the_week(week: 
 
     csv = (ROOT / "examples" / "actuals-2027-Q1.csv").read_bytes()
     result = review(SEED, actuals_from_csv(csv, SEED, week=week), trials=2_000)
-    bar = waterfall_chart(result).data[0]
+    bar = valid(waterfall_chart(result)).data[0]
     ys = list(bar.y)
     assert ys[0] == pytest.approx(result.plan_expected)
     assert ys[-1] == pytest.approx(result.actual)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from unit_helpers import ROOT
+from unit_helpers import ROOT, valid
 
 from sim import ScenarioError, load_scenario, parse_scenario, simulate, timing
 from sim.engine import source_pmf
@@ -213,6 +213,14 @@ def test_pacing_on_the_clock_uses_the_exact_law_by_week() -> None:
         assert pace["low"][w] <= expected[w] <= pace["high"][w]
     first = pacing(TIMED, actuals, "Inbound")
     assert first["stage"] == "MQL"
+    from sim.charts import pacing_chart
+
+    for pace in (pacing(TIMED, actuals, "Outbound", "Won"), first):
+        band_high, band_low, planned, *actual = valid(pacing_chart(pace)).data
+        assert list(planned.y) == pytest.approx(list(pace["planned"]))
+        assert list(band_low.y) == list(pace["low"])
+        assert list(band_high.y) == list(pace["high"])
+        assert len(actual) == (pace["actual"] is not None)
     assert first["planned"][-1] == pytest.approx(TIMED.sources[0].volume.mean)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from unit_helpers import SEED_FILE
+from unit_helpers import SEED_FILE, valid
 
 from sim import load_scenario, parse_scenario
 from sim.review import attribute, parse_actuals
@@ -115,7 +115,7 @@ def test_trend_chart_draws_one_bar_series_per_owner_with_its_effects() -> None:
     trend = delivery_trend(
         [(q1, actuals(q1, 150, 110, 123)), (q2, actuals(q2, 60, 45, 50, week=5))]
     )
-    fig = trend_chart(trend)
+    fig = valid(trend_chart(trend))
     bars = {bar.name: bar for bar in fig.data}
     assert set(bars) == {"Marketing", "Sales"}
     marketing = trend[trend["owner"] == "marketing"]
