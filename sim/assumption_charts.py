@@ -1,7 +1,7 @@
 """Plotly figures of the Assumptions page: rate trend, volume, deal size, tornado, heatmap.
 
 Pure functions of result objects (no Streamlit), so the page, exports and tests share them.
-Built as plain specs without Plotly's validation (sim.charts._figure): validated, these five
+Built as plain specs without Plotly's validation (sim.charts.spec_figure): validated, these five
 cost the page about 100 ms on every run, including each catch-up with another leader's move
 in the meeting room (tests/unit/test_assumption_charts.py validates every one instead). User
 text (source and stage names) goes through plot_text, as on the Plan page.
@@ -20,10 +20,10 @@ from .charts import (
     HIT_COLOUR,
     MISS_COLOUR,
     OWNER_COLOURS,
-    _figure,
     level_label,
     level_line,
     plot_text,
+    spec_figure,
 )
 from .sensitivity import Assumption, Heatmap, Tornado
 from .signal import RateTrend, sure_text
@@ -148,7 +148,7 @@ def trend_chart(trend: RateTrend, *, height: int = 340) -> go.Figure:
         shapes=[level_line(trend.centre, "#57606a")],
         annotations=notes,
     )
-    return _figure(data, layout)
+    return spec_figure(data, layout)
 
 
 def volume_chart(fit: VolumeFit, level: float = 0.8, *, height: int = 300) -> go.Figure:
@@ -183,7 +183,7 @@ def volume_chart(fit: VolumeFit, level: float = 0.8, *, height: int = 300) -> go
         shapes=[band, level_line(fit.mean, LINE_COLOUR)],
         annotations=[level_label(fit.mean, label, right=False)],
     )
-    return _figure([bars], layout)
+    return spec_figure([bars], layout)
 
 
 def deal_size_chart(fit: DealSizeFit, *, bins: int = 30, height: int = 300) -> go.Figure:
@@ -221,7 +221,7 @@ def deal_size_chart(fit: DealSizeFit, *, bins: int = 30, height: int = 300) -> g
         yaxis={"title": {"text": "Density"}, "showticklabels": False},
         bargap=0.02,
     )
-    return _figure(data, layout)
+    return spec_figure(data, layout)
 
 
 def tornado_chart(t: Tornado, *, height: int | None = None) -> go.Figure:
@@ -287,7 +287,7 @@ def tornado_chart(t: Tornado, *, height: int | None = None) -> go.Figure:
         shapes=[now],
         annotations=[label],
     )
-    return _figure(data, layout)
+    return spec_figure(data, layout)
 
 
 def _axis(a: Assumption) -> dict[str, object]:
@@ -346,4 +346,4 @@ def heatmap_chart(h: Heatmap, *, height: int = 460) -> go.Figure:
         }
     )
     layout = _layout(height, xaxis=_axis(h.x), yaxis=_axis(h.y), showlegend=False)
-    return _figure(data, layout)
+    return spec_figure(data, layout)

@@ -70,7 +70,7 @@ def metric_label(metric: str) -> str:
     return "Customers won" if metric == "customers" else "Bookings"
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+def spec_figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A figure from plain specs without Plotly's validation: the Plan page draws two charts on
     every move, and validating them cost about 20 ms of the server's time each move. The specs
     are checked in the tests instead (tests/unit/test_charts.py validates every chart)."""
@@ -136,7 +136,7 @@ def outcome_chart(result: SimulationResult, *, height: int = 360) -> go.Figure:
         "y": 1.08,
         "font": {"color": HIT_COLOUR},
     }
-    return _figure(
+    return spec_figure(
         [bars],
         {
             "annotations": [headline, label],
@@ -168,7 +168,7 @@ def funnel_chart(scenario: Scenario, *, height: int = 360) -> go.Figure:
                 "hovertemplate": "%{y}: %{x:,.1f}<extra>%{fullData.name}</extra>",
             }
         )
-    return _figure(
+    return spec_figure(
         traces,
         {
             "height": height,
@@ -218,7 +218,7 @@ def waterfall_chart(review: ReviewResult, *, height: int = 420) -> go.Figure:
         "shapes": [level_line(review.target_by_now, "#1f6feb", "dash")],
         "annotations": [level_label(review.target_by_now, label, right=False)],
     }
-    return _figure([steps], layout)
+    return spec_figure([steps], layout)
 
 
 def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
@@ -272,7 +272,7 @@ def pacing_chart(pace: dict[str, Any], *, height: int = 320) -> go.Figure:
         "yaxis": {"title": {"text": f"{pace['stage']}s"}},
         "legend": {"orientation": "h", "y": 1.15},
     }
-    return _figure(data, layout)
+    return spec_figure(data, layout)
 
 
 def _shared_histogram(
@@ -340,4 +340,4 @@ def compare_chart(
         "shapes": shapes,
         "annotations": notes,
     }
-    return _figure(data, layout)
+    return spec_figure(data, layout)

@@ -10,7 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from .charts import OWNER_COLOURS, _figure
+from .charts import OWNER_COLOURS, spec_figure
 from .team import TeamReport
 
 SDR_COLOUR = OWNER_COLOURS["sales"]
@@ -73,7 +73,7 @@ def hiring_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
                 "<extra></extra>",
             }
         )
-    return _figure(data, _layout("People (expected, after attrition)", height, barmode="group"))
+    return spec_figure(data, _layout("People (expected, after attrition)", height, barmode="group"))
 
 
 def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
@@ -107,4 +107,4 @@ def follow_up_chart(report: TeamReport, *, height: int = 320) -> go.Figure:
                 "hovertemplate": "Week of %{customdata}: %{y:,.0f} touches possible<extra></extra>",
             }
         )
-    return _figure(data, _layout("Follow-up touches per week", height))
+    return spec_figure(data, _layout("Follow-up touches per week", height))

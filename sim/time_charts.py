@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .calibrate import plural
-from .charts import HIT_COLOUR, OWNER_COLOURS, _figure, metric_label, plot_text
+from .charts import HIT_COLOUR, OWNER_COLOURS, metric_label, plot_text, spec_figure
 from .lags import LagFit
 from .timeline import Timeline
 
@@ -116,7 +116,7 @@ def timeline_chart(tl: Timeline, *, useful_week: int | None = None, height: int 
 def lag_chart(fit: LagFit, *, height: int = 320) -> go.Figure:
     """Share of the leads that moved on within t days: the history (Kaplan-Meier, leads still
     waiting counted as unfinished) against the fitted rate times the fitted lag law. Built as
-    a plain spec (sim.charts._figure): the Assumptions page draws it on every run."""
+    a plain spec (sim.charts.spec_figure): the Assumptions page draws it on every run."""
     top = float(max(fit.km_days.max(initial=0.0), fit.high * 3 if np.isfinite(fit.high) else 0))
     top = max(min(top, fit.median * 6, 730.0), 10.0)
     days = np.linspace(0, top, 200)
@@ -160,4 +160,4 @@ def lag_chart(fit: LagFit, *, height: int = 320) -> go.Figure:
         "legend": {"orientation": "h", "y": -0.25, "x": 0},
         "shapes": [band],
     }
-    return _figure([history, fitted], layout)
+    return spec_figure([history, fitted], layout)

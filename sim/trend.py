@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import timing
-from .charts import OWNER_COLOURS, _figure, level_line
+from .charts import OWNER_COLOURS, level_line, spec_figure
 from .models import OWNERS, Owner, Scenario, Source
 from .review import Actuals, attribute, check_actuals
 from .store import KeptActuals, Store
@@ -163,4 +163,4 @@ def trend_chart(trend: pd.DataFrame, *, height: int = 340) -> go.Figure:
         "legend": {"orientation": "h", "y": 1.15},
         "shapes": [level_line(0, "#57606a", None)],
     }
-    return _figure(data, layout)
+    return spec_figure(data, layout)
