@@ -11,6 +11,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,23 +198,49 @@ def follower_lags(browser: Any, leader_url: str, follower_base: str, moves: int)
     return out
 
 
-def bench_browser(moves: int, pause_ms: int | None) -> None:
+def bench_browser(moves: int, pause_ms: int | None, floor: bool = False) -> None:
     from playwright.sync_api import sync_playwright
 
     from bench.browser import CHROMIUM, FLAGS, Server, figures
+    from ui import plot
 
     rows: dict[str, list[float]] = {}
+    cpu: dict[str, float] = {}  # the server's CPU per move, in ms
+
+    def measured(label: str, server: Server, moving: Callable[[], Any]) -> Any:
+        before = server.cpu()
+        out = moving()
+        cpu[label] = 1000 * (server.cpu() - before) / moves
+        return out
+
     with tempfile.TemporaryDirectory() as data, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         with Server(8765, data, ROOT / "bench" / "empty_page.py") as ref:
             ref_first = first_render(browser, ref.url, "50%")
             ref_second = first_render(browser, ref.url, "50%")
-            rows["reference: slider -> metric"] = reference_moves(browser, ref.url, moves)
+            rows["reference: slider -> metric"] = measured(
+                "empty page", ref, lambda: reference_moves(browser, ref.url, moves)
+            )
+        if floor:  # the Plan page's elements without its work (bench/floor_page.py)
+            plot.prepare()  # plotly.js in static/ beside app.py; the floor page serves it too
+            floor_static = ROOT / "bench" / "static"
+            if not floor_static.exists():
+                floor_static.symlink_to(ROOT / "static", target_is_directory=True)
+            with Server(8768, data, ROOT / "bench" / "floor_page.py") as low:
+                first_render(browser, low.url, expected_hit(75))  # makes its frames
+                for parts in ("full", "core", "minimal"):
+                    url = f"{low.url}/?parts={parts}"
+                    label = f"floor, {parts}"
+                    to_hit, to_page = measured(
+                        label, low, lambda u=url: plan_moves(browser, u, moves)
+                    )
+                    rows[f"{label}: -> headline"] = to_hit
+                    rows[f"{label}: -> whole page"] = to_page
         env = {} if pause_ms is None else {"PACT_PAINT_PAUSE_MS": str(pause_ms)}
         with Server(8766, data, env=env) as app:
             app_first = first_render(browser, app.url, expected_hit(75))
             app_second = first_render(browser, app.url, expected_hit(75))
-            to_hit, to_page = plan_moves(browser, app.url, moves)
+            to_hit, to_page = measured("Plan", app, lambda: plan_moves(browser, app.url, moves))
             rows["Plan: slider -> headline"] = to_hit
             rows["Plan: slider -> whole page"] = to_page
             rows["room: leader -> follower"] = follower_lags(browser, app.url, app.url, moves // 2)
@@ -235,6 +262,7 @@ def bench_browser(moves: int, pause_ms: int | None) -> None:
             f"{label:32} {med:9.0f} {p95:8.0f} {top:8.0f} {med / ref_median:8.2f}x "
             f"{p95 / ref_p95:6.2f}x"
         )
+    print(f"{'server CPU per move':32} " + "  ".join(f"{k} {v:.0f} ms" for k, v in cpu.items()))
     print(f"{'first render':32} {'reference':>9} {'Plan':>8} {'ratio':>8}")
     print(
         f"{'  first session after start':32} {ref_first:8.2f}s {app_first:7.2f}s "
@@ -254,12 +282,17 @@ def main() -> None:
         "--pause-ms",
         type=int,
         default=None,
-        help="the Plan page's pause after the headline (default: the app's, 120 ms)",
+        help="the Plan page's pause after the headline (default: the app's, 40 ms)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the Plan page's elements without its work (bench/floor_page.py)",
     )
     args = parser.parse_args()
     bench_engine()
     if not args.no_browser:
-        bench_browser(args.moves, args.pause_ms)
+        bench_browser(args.moves, args.pause_ms, args.floor)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ from streamlit.proto.Slider_pb2 import Slider
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.browser import cpu_seconds
 from sim.store import Store
 from ui.editor import bindings
 from ui.room import HEAD_PATH
@@ -695,15 +696,6 @@ async def drive(
 
 
 # ---- the machine and the servers ---------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), or nan elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
 def machine_busy_seconds() -> float:
     """CPU seconds all processes spent busy since boot (Linux /proc/stat), or nan elsewhere."""
     try:
