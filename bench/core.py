@@ -1,7 +1,10 @@
 """Benchmark of the core (issue 2): engine speed against a plain stage-by-stage numpy
 reference, and what a leader feels in the browser: first render and slider -> updated P(hit).
 
-Run from the repository root:  .venv/bin/python bench/core.py [--moves 30] [--no-browser]
+Run from the repository root:
+    .venv/bin/python bench/core.py [--moves 60] [--no-browser] [--floor] [--alternate ROUNDS]
+--floor adds the Plan page's floor (bench/floor_page.py: its elements, none of its work);
+--alternate moves the empty page, the floor and the Plan page in turn instead.
 Prints tables; asserts nothing about time.
 """
 
@@ -108,60 +111,87 @@ def first_render(browser: Any, url: str, ready: str) -> float:
     return took
 
 
+class ReferenceScreen:
+    """The empty reference page (bench/empty_page.py) open in the browser, moved a few moves at a
+    time: slider -> metric."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.goto(url)
+        self.page.get_by_text("50%", exact=True).wait_for(timeout=60_000)
+        self.slider = self.page.get_by_role("slider", name="Reference slider")
+        self.value, self.done = 50, 0
+
+    def move(self, moves: int) -> list[float]:
+        out = []
+        for _ in range(moves):
+            key, step = ("ArrowLeft", -1) if (self.done // 15) % 2 else ("ArrowRight", 1)
+            self.value += step
+            self.done += 1
+            self.page.wait_for_timeout(SETTLE_MS)  # a leader looks before the next move
+            self.slider.focus()
+            t = time.perf_counter()
+            self.slider.press(key)
+            self.page.wait_for_function(
+                _HAS_TEXT, arg=['[data-testid="stMetricValue"]', f"{self.value}%"], polling="raf"
+            )
+            out.append(time.perf_counter() - t)
+        return out
+
+
+class PlanScreen:
+    """The Plan page (or its floor, bench/floor_page.py) open in the browser, moved a few moves
+    at a time: slider -> headline and slider -> whole page (both charts)."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.goto(url)
+        self.page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
+        self.slider = self.page.get_by_role("slider", name="MQL → SQL rate")
+        self.rate, self.done = 75, 0
+        self.shown = expected_hit(self.rate)
+
+    def move(self, moves: int) -> tuple[list[float], list[float]]:
+        to_hit, to_page = [], []
+        for _ in range(moves):
+            key, step = ("ArrowLeft", -1) if (self.done // 15) % 2 else ("ArrowRight", 1)
+            self.rate += step
+            self.done += 1
+            want = expected_hit(self.rate)
+            self.page.wait_for_timeout(SETTLE_MS)
+            self.slider.focus()
+            t = time.perf_counter()
+            self.slider.press(key)
+            if want != self.shown:
+                self.page.wait_for_function(
+                    _HAS_TEXT, arg=['[data-testid="stMetricValue"]', want], polling="raf"
+                )
+                to_hit.append(time.perf_counter() - t)
+            self.page.wait_for_function(
+                _WHOLE_PAGE,
+                arg=[f"{self.rate:.1f}% · known exactly", want, sql_count(self.rate)],
+                polling="raf",
+                timeout=30_000,
+            )
+            to_page.append(time.perf_counter() - t)
+            self.shown = want
+        return to_hit, to_page
+
+
 def reference_moves(browser: Any, url: str, moves: int) -> list[float]:
     """Slider -> metric on the empty reference page (bench/empty_page.py)."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    page.get_by_text("50%", exact=True).wait_for(timeout=60_000)
-    slider = page.get_by_role("slider", name="Reference slider")
-    value, out = 50, []
-    for i in range(moves):
-        key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
-        value += step
-        page.wait_for_timeout(SETTLE_MS)  # a leader looks before the next move
-        slider.focus()
-        t = time.perf_counter()
-        slider.press(key)
-        page.wait_for_function(
-            _HAS_TEXT, arg=['[data-testid="stMetricValue"]', f"{value}%"], polling="raf"
-        )
-        out.append(time.perf_counter() - t)
-    page.close()
+    screen = ReferenceScreen(browser, url)
+    out = screen.move(moves)
+    screen.page.close()
     return out
 
 
 def plan_moves(browser: Any, url: str, moves: int) -> tuple[list[float], list[float]]:
     """Slider -> headline and slider -> whole page (both charts) on the Plan page."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
-    page.get_by_text("45.0% · 80% range").wait_for(timeout=60_000)
-    slider = page.get_by_role("slider", name="MQL → SQL rate")
-    to_hit, to_page = [], []
-    rate = 75
-    shown = expected_hit(rate)
-    for i in range(moves):
-        key, step = ("ArrowLeft", -1) if (i // 15) % 2 else ("ArrowRight", 1)
-        rate += step
-        want = expected_hit(rate)
-        page.wait_for_timeout(SETTLE_MS)
-        slider.focus()
-        t = time.perf_counter()
-        slider.press(key)
-        if want != shown:
-            page.wait_for_function(
-                _HAS_TEXT, arg=['[data-testid="stMetricValue"]', want], polling="raf"
-            )
-            to_hit.append(time.perf_counter() - t)
-        page.wait_for_function(
-            _WHOLE_PAGE,
-            arg=[f"{rate:.1f}% · known exactly", want, sql_count(rate)],
-            polling="raf",
-            timeout=30_000,
-        )
-        to_page.append(time.perf_counter() - t)
-        shown = want
-    page.close()
-    return to_hit, to_page
+    screen = PlanScreen(browser, url)
+    out = screen.move(moves)
+    screen.page.close()
+    return out
 
 
 def follower_lags(browser: Any, leader_url: str, follower_base: str, moves: int) -> list[float]:
@@ -198,11 +228,81 @@ def follower_lags(browser: Any, leader_url: str, follower_base: str, moves: int)
     return out
 
 
+def print_rows(rows: dict[str, list[float]]) -> None:
+    """Median, p95 and max of each row, and each as a ratio to the reference's (the first row)."""
+    from bench.browser import figures
+
+    ref_median, ref_p95, _ = figures(next(iter(rows.values())))
+    print(f"{'':32} {'median ms':>9} {'p95 ms':>8} {'max ms':>8} {'median x':>9} {'p95 x':>7}")
+    for label, xs in rows.items():
+        med, p95, top = figures(xs)
+        print(
+            f"{label:32} {med:9.0f} {p95:8.0f} {top:8.0f} {med / ref_median:8.2f}x "
+            f"{p95 / ref_p95:6.2f}x"
+        )
+
+
+def place_floor_static() -> None:
+    """plotly.js where the floor page (bench/floor_page.py) serves it: static/ beside app.py,
+    linked from bench/static (Streamlit serves static/ beside the script it runs)."""
+    from ui import plot
+
+    plot.prepare()
+    floor_static = ROOT / "bench" / "static"
+    if not floor_static.exists():
+        floor_static.symlink_to(ROOT / "static", target_is_directory=True)
+
+
+def bench_alternate(moves: int, rounds: int) -> None:
+    """The empty page, the Plan page's full floor and the Plan page, each open in its own tab,
+    moved in turn for `rounds` rounds of moves / rounds moves: the machine's speed drifts within
+    a run, and alternating puts each page in the same minutes as the others."""
+    from playwright.sync_api import sync_playwright
+
+    from bench.browser import CHROMIUM, FLAGS, Server
+
+    place_floor_static()
+    each = max(1, moves // rounds)
+    rows: dict[str, list[float]] = {
+        "reference: slider -> metric": [],
+        "floor, full: -> headline": [],
+        "floor, full: -> whole page": [],
+        "Plan: slider -> headline": [],
+        "Plan: slider -> whole page": [],
+    }
+    with (
+        tempfile.TemporaryDirectory() as data,
+        sync_playwright() as pw,
+        Server(8765, data, ROOT / "bench" / "empty_page.py") as ref,
+        Server(8768, data, ROOT / "bench" / "floor_page.py") as low,
+        Server(8766, data) as app,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        empty = ReferenceScreen(browser, ref.url)
+        screens = {
+            "floor, full": PlanScreen(browser, low.url),
+            "Plan": PlanScreen(browser, app.url),
+        }
+        screens["Plan"].move(1)  # the first move saves the plan: once, not in the figures
+        for _ in range(rounds):
+            rows["reference: slider -> metric"] += empty.move(each)
+            for name, screen in screens.items():
+                to_hit, to_page = screen.move(each)
+                prefix = "Plan: slider" if name == "Plan" else name + ":"
+                rows[f"{prefix} -> headline"] += to_hit
+                rows[f"{prefix} -> whole page"] += to_page
+        browser.close()
+    print(
+        f"\nAlternated (headless Chromium; {rounds} rounds of {each} moves on each page, "
+        f"{SETTLE_MS} ms apart; ratios to the empty reference page)"
+    )
+    print_rows(rows)
+
+
 def bench_browser(moves: int, pause_ms: int | None, floor: bool = False) -> None:
     from playwright.sync_api import sync_playwright
 
-    from bench.browser import CHROMIUM, FLAGS, Server, figures
-    from ui import plot
+    from bench.browser import CHROMIUM, FLAGS, Server
 
     rows: dict[str, list[float]] = {}
     cpu: dict[str, float] = {}  # the server's CPU per move, in ms
@@ -222,10 +322,7 @@ def bench_browser(moves: int, pause_ms: int | None, floor: bool = False) -> None
                 "empty page", ref, lambda: reference_moves(browser, ref.url, moves)
             )
         if floor:  # the Plan page's elements without its work (bench/floor_page.py)
-            plot.prepare()  # plotly.js in static/ beside app.py; the floor page serves it too
-            floor_static = ROOT / "bench" / "static"
-            if not floor_static.exists():
-                floor_static.symlink_to(ROOT / "static", target_is_directory=True)
+            place_floor_static()
             with Server(8768, data, ROOT / "bench" / "floor_page.py") as low:
                 first_render(browser, low.url, expected_hit(75))  # makes its frames
                 for parts in ("full", "core", "minimal"):
@@ -249,19 +346,11 @@ def bench_browser(moves: int, pause_ms: int | None, floor: bool = False) -> None
                     browser, app.url, other.url, moves // 2
                 )
         browser.close()
-    ref_p95 = figures(rows["reference: slider -> metric"])[1]
-    ref_median = figures(rows["reference: slider -> metric"])[0]
     print(
         f"\nBrowser (headless Chromium; {moves} moves, {SETTLE_MS} ms apart; ratios to the "
         "empty reference page in this run)"
     )
-    print(f"{'':32} {'median ms':>9} {'p95 ms':>8} {'max ms':>8} {'median x':>9} {'p95 x':>7}")
-    for label, xs in rows.items():
-        med, p95, top = figures(xs)
-        print(
-            f"{label:32} {med:9.0f} {p95:8.0f} {top:8.0f} {med / ref_median:8.2f}x "
-            f"{p95 / ref_p95:6.2f}x"
-        )
+    print_rows(rows)
     print(f"{'server CPU per move':32} " + "  ".join(f"{k} {v:.0f} ms" for k, v in cpu.items()))
     print(f"{'first render':32} {'reference':>9} {'Plan':>8} {'ratio':>8}")
     print(
@@ -289,9 +378,19 @@ def main() -> None:
         action="store_true",
         help="also measure the Plan page's elements without its work (bench/floor_page.py)",
     )
+    parser.add_argument(
+        "--alternate",
+        type=int,
+        metavar="ROUNDS",
+        default=0,
+        help="instead of the browser figures: the empty page, the full floor and the Plan page "
+        "moved in turn, ROUNDS rounds of --moves / ROUNDS moves each",
+    )
     args = parser.parse_args()
     bench_engine()
-    if not args.no_browser:
+    if args.alternate:
+        bench_alternate(args.moves, args.alternate)
+    elif not args.no_browser:
         bench_browser(args.moves, args.pause_ms, args.floor)
 
 
