@@ -75,13 +75,19 @@ def bench_engine() -> None:
     )
 
 
+def seed_at(mql_to_sql: int) -> Scenario:
+    """The seed scenario with its first source's MQL -> SQL rate set to `mql_to_sql` percent:
+    the plan the benchmark's moves lead to."""
+    data = load_scenario(SEED).to_dict()
+    data["sources"][0]["rates"][0]["mean"] = mql_to_sql / 100
+    return parse_scenario(data)
+
+
 def expected_hit(mql_to_sql: int) -> str:
     """The chance the Plan page must show for this MQL -> SQL rate (the page's own numbers)."""
     from ui.results import headline_numbers
 
-    data = load_scenario(SEED).to_dict()
-    data["sources"][0]["rates"][0]["mean"] = mql_to_sql / 100
-    return f"{headline_numbers(parse_scenario(data)).p_hit:.0%}"
+    return f"{headline_numbers(seed_at(mql_to_sql)).p_hit:.0%}"
 
 
 def sql_count(mql_to_sql: int) -> str:
@@ -122,6 +128,9 @@ class ReferenceScreen:
         self.slider = self.page.get_by_role("slider", name="Reference slider")
         self.value, self.done = 50, 0
 
+    def close(self) -> None:
+        self.page.close()
+
     def move(self, moves: int) -> list[float]:
         out = []
         for _ in range(moves):
@@ -150,6 +159,9 @@ class PlanScreen:
         self.slider = self.page.get_by_role("slider", name="MQL → SQL rate")
         self.rate, self.done = 75, 0
         self.shown = expected_hit(self.rate)
+
+    def close(self) -> None:
+        self.page.close()
 
     def move(self, moves: int) -> tuple[list[float], list[float]]:
         to_hit, to_page = [], []
@@ -182,7 +194,7 @@ def reference_moves(browser: Any, url: str, moves: int) -> list[float]:
     """Slider -> metric on the empty reference page (bench/empty_page.py)."""
     screen = ReferenceScreen(browser, url)
     out = screen.move(moves)
-    screen.page.close()
+    screen.close()
     return out
 
 
@@ -190,7 +202,7 @@ def plan_moves(browser: Any, url: str, moves: int) -> tuple[list[float], list[fl
     """Slider -> headline and slider -> whole page (both charts) on the Plan page."""
     screen = PlanScreen(browser, url)
     out = screen.move(moves)
-    screen.page.close()
+    screen.close()
     return out
 
 

@@ -2,8 +2,9 @@
 
 Every element the Plan page shows on the seed scenario is here, in the same order, kinds and
 layout: the live line, the title, the headline row, the volume each owner needs, the two
-charts (drawn in place by ui.plot, as the Plan page draws them), the pause after the headline, the clock and team sections,
-the assumptions editor, the sidebar. The body is a fragment, as on the Plan page. What it does
+charts (drawn in place by ui.plot, as the Plan page draws them), the clock and team sections,
+the assumptions editor, the sidebar; the body is a fragment with the same pause after the
+headline (tests/app/test_floor_page.py checks the elements against the Plan page's). What it does
 not do is the Plan page's work: the headline and the charts for every MQL -> SQL rate the
 benchmark visits are made once, before the first move, and a move only looks them up. No
 store, no room, no save.
@@ -22,13 +23,11 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim import load_scenario, scenario_from_json
-from sim.models import parse_scenario
+from bench.core import seed_at
 from ui import plot, shell
-from ui.results import cached_funnel_chart, cached_outcome_chart, headline_numbers
+from ui.results import cached_funnel_chart, cached_outcome_chart, fmt_outcome, headline_numbers
 
 RATES = range(55, 100)  # bench/core.py moves the rate within 75 +- 15
-SEED = Path(__file__).resolve().parents[1] / "examples" / "seed-sla.json"
 
 
 @st.cache_resource
@@ -36,16 +35,16 @@ def frames() -> dict[int, tuple[list[str], str, str]]:
     """For each MQL -> SQL rate: the headline's texts and the two charts' figures."""
     out = {}
     for rate in RATES:
-        data = load_scenario(SEED).to_dict()
-        data["sources"][0]["rates"][0]["mean"] = rate / 100
-        text = parse_scenario(data).to_json()
-        r = headline_numbers(scenario_from_json(text))
+        scenario = seed_at(rate)
+        text = scenario.to_json()
+        r = headline_numbers(scenario)
+        p10, p90 = (fmt_outcome(x, scenario.metric) for x in (r.total.p10, r.total.p90))
         texts = [
             f"{r.p_hit:.0%}",
             f"{r.owners['marketing'].p_hit:.0%}",
             f"{r.owners['sales'].p_hit:.0%}",
-            f"{r.total.mean:.1f}",
-            f"P10–P90: {r.total.p10:.0f} – {r.total.p90:.0f}",
+            fmt_outcome(r.total.mean, scenario.metric),
+            f"P10–P90: {p10} – {p90}",
         ]
         out[rate] = (texts, cached_outcome_chart(text, 50_000, 0), cached_funnel_chart(text))
     return out
